@@ -1,0 +1,1 @@
+"""Streaming core: MQTT ingest, validation, per-home state, detectors and alert hand-off."""

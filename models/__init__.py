@@ -1,0 +1,1 @@
+"""Pure detection algorithms (numpy, scikit-learn); imports nothing else of HomeSafe."""

@@ -1,0 +1,1 @@
+"""HomeSafe server: turns gateway alerts into stored alerts and notifications that reach a human."""

@@ -1,0 +1,1 @@
+"""Simulated homes that publish exactly what real devices send, for demos, test benches and load."""
