@@ -75,3 +75,12 @@ def wait_until(predicate: Callable[[], T], timeout_s: float = 5.0, interval_s: f
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout_s} s waiting for {what or predicate}")
         time.sleep(interval_s)
+
+
+def forget_session(broker: BrokerSettings, client_id: str) -> None:
+    """Drop a persistent session a test left on a shared broker, so it stops queueing for nobody."""
+    client = paho_client(broker, client_id, clean_session=True)
+    client.connect(broker.host, broker.port)
+    client.loop_start()
+    client.disconnect()
+    client.loop_stop()

@@ -1,0 +1,1 @@
+"""The `homesafe` command: composes edge, gateway, server and simulators into runnable processes."""

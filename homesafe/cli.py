@@ -1,0 +1,161 @@
+"""The single `homesafe` command: one subcommand per part, each built from flags and environment."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+
+DEFAULT_BROKER_URL = "mqtt://127.0.0.1:1883"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"HOMESAFE_{name}", default)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from homesafe.demo import DemoOptions, run_demo
+
+    options = DemoOptions(port=args.port, homes=args.homes, duration_s=args.duration, broker_port=args.broker_port,
+                          press_every_s=args.press_every, data_dir=args.data_dir, seed=args.seed)
+    try:
+        return asyncio.run(run_demo(options))
+    except KeyboardInterrupt:
+        return 0
+
+
+def _cmd_server(args: argparse.Namespace) -> int:
+    from server.config import ServerSettings
+    from server.run import serve
+
+    serve(ServerSettings.from_env(host=args.host, port=args.port, database_url=args.database_url))
+    return 0
+
+
+def _cmd_gateway(args: argparse.Namespace) -> int:
+    from gateway.config import GatewayConfig
+    from gateway.protocol import BrokerSettings, parse_shard_spec
+    from gateway.service import Gateway
+
+    config = GatewayConfig(
+        broker=BrokerSettings.from_url(args.broker),
+        server_url=args.server_url,
+        ingest_token=args.ingest_token,
+        shards=parse_shard_spec(args.shards),
+        outbox_path=args.outbox,
+        worker_id=args.worker_id,
+    )
+    with Gateway(config) as gateway:
+        gateway.wait_connected(30)
+        print(f"gateway {config.worker_id}: {len(config.shards)} shards on {config.broker.url}, alerts to "
+              f"{config.server_url}", flush=True)
+        try:
+            while True:
+                time.sleep(args.stats_every)
+                print(f"gateway {config.worker_id}: {gateway.worker.stats()}, outbox {len(gateway.outbox)}",
+                      flush=True)
+        except KeyboardInterrupt:
+            return 0
+
+
+def _cmd_edge(args: argparse.Namespace) -> int:
+    from edge.config import EXAMPLE_CONFIG, ConfigError, load_config
+
+    if args.example_config:
+        print(EXAMPLE_CONFIG, end="")
+        return 0
+    if not args.config:
+        print("homesafe edge: give --config FILE (see --example-config)", file=sys.stderr)
+        return 2
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"homesafe edge: {exc}", file=sys.stderr)
+        return 2
+    from edge.agent import EdgeAgent
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(EdgeAgent(config).run())
+    return 0
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from gateway.protocol import BrokerSettings
+    from simulators.run import SimulationOptions, run_simulation
+
+    options = SimulationOptions(broker=BrokerSettings.from_url(args.broker), homes=args.homes,
+                                base_topic=args.base_topic, press_every_s=args.press_every,
+                                duration_s=args.duration, seed=args.seed)
+    try:
+        return asyncio.run(run_simulation(options))
+    except KeyboardInterrupt:
+        return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="homesafe", description=__doc__)
+    parser.add_argument("--log-level", default=_env("LOG_LEVEL", "WARNING"), help="logging level (default WARNING)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="run every part in one process with an embedded broker and SQLite")
+    demo.add_argument("--port", type=int, default=8000, help="server HTTP port (default 8000)")
+    demo.add_argument("--homes", type=int, default=20, help="simulated homes (default 20)")
+    demo.add_argument("--duration", type=float, default=None, help="stop after SECONDS with a summary")
+    demo.add_argument("--broker-port", type=int, default=11883, help="embedded MQTT broker port (default 11883)")
+    demo.add_argument("--press-every", type=float, default=6.0, help="seconds between button presses (default 6)")
+    demo.add_argument("--data-dir", default=None, help="keep the database and spools here (default: temporary)")
+    demo.add_argument("--seed", type=int, default=7, help="random seed of the scenario")
+    demo.set_defaults(func=_cmd_demo)
+
+    server = sub.add_parser("server", help="run the HTTP server (alerts, notifications, registry)")
+    server.add_argument("--host", default="127.0.0.1")
+    server.add_argument("--port", type=int, default=8000)
+    server.add_argument("--database-url", default=None,
+                        help="SQLAlchemy URL (default $HOMESAFE_DATABASE_URL or sqlite:///homesafe.db)")
+    server.set_defaults(func=_cmd_server)
+
+    gateway = sub.add_parser("gateway", help="run one gateway worker")
+    gateway.add_argument("--broker", default=_env("MQTT_URL", DEFAULT_BROKER_URL),
+                         help="central broker URL (default $HOMESAFE_MQTT_URL or mqtt://127.0.0.1:1883)")
+    gateway.add_argument("--server-url", default=_env("SERVER_URL", "http://127.0.0.1:8000"))
+    gateway.add_argument("--ingest-token", default=_env("INGEST_TOKEN"))
+    gateway.add_argument("--shards", default="all", help="shards this worker owns: all, 0-127, 0-63,200 ...")
+    gateway.add_argument("--worker-id", default="gw-0", help="stable id; the broker keeps its session")
+    gateway.add_argument("--outbox", default="homesafe-gateway-outbox.db", help="durable alert outbox (SQLite)")
+    gateway.add_argument("--stats-every", type=float, default=10.0, help="print counters every SECONDS")
+    gateway.set_defaults(func=_cmd_gateway)
+
+    edge = sub.add_parser("edge", help="run one home's edge agent")
+    edge.add_argument("--config", help="the home's YAML configuration")
+    edge.add_argument("--example-config", action="store_true", help="print a complete example configuration")
+    edge.set_defaults(func=_cmd_edge)
+
+    simulate = sub.add_parser("simulate", help="simulated homes publishing Zigbee2MQTT payloads")
+    simulate.add_argument("--broker", default=_env("MQTT_URL", DEFAULT_BROKER_URL))
+    simulate.add_argument("--homes", type=int, default=1)
+    simulate.add_argument("--base-topic", default="zigbee2mqtt",
+                          help="Zigbee2MQTT base topic; {home} is replaced, e.g. zigbee2mqtt/{home}")
+    simulate.add_argument("--press-every", type=float, default=None, help="press a random button every SECONDS")
+    simulate.add_argument("--duration", type=float, default=None, help="stop after SECONDS")
+    simulate.add_argument("--seed", type=int, default=1)
+    simulate.set_defaults(func=_cmd_simulate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args))
+    except (ValueError, RuntimeError, TimeoutError) as exc:
+        print(f"homesafe {args.command}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
