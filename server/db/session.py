@@ -33,7 +33,9 @@ def make_engine(url: str) -> Engine:
     if sa_url.database in (None, "", ":memory:") or sa_url.query.get("mode") == "memory":
         # Each pooled connection would see its own empty database: the API thread and the dispatcher
         # thread would not share alerts.
-        raise ValueError(f"in-memory SQLite ({url!r}) is not shared between threads; use a file, e.g. sqlite:///homesafe.db")
+        raise ValueError(
+            f"in-memory SQLite ({url!r}) is not shared between threads; use a file, e.g. sqlite:///homesafe.db"
+        )
     engine = create_engine(
         sa_url,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},

@@ -1,0 +1,72 @@
+"""Typed dependencies of the routes: the per-app settings, database session and dispatcher.
+
+Everything comes from `request.app.state`, set by `create_app`, so several apps with different
+settings can live in one process.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from typing import Annotated, Final, cast
+
+from fastapi import Depends, Header, HTTPException, Request, status
+from sqlalchemy.orm import Session, sessionmaker
+
+from server.config import ServerSettings
+from server.dispatch import Dispatcher
+
+MAX_INGEST_BODY_BYTES: Final = 8 * 1024 * 1024  # a gateway batch is far smaller; this only stops abuse
+
+
+def get_settings(request: Request) -> ServerSettings:
+    """The settings the app was created with."""
+    return cast(ServerSettings, request.app.state.settings)
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A session for one request, closed after it."""
+    sessions = cast(sessionmaker[Session], request.app.state.sessions)
+    with sessions() as session:
+        yield session
+
+
+def get_dispatcher(request: Request) -> Dispatcher:
+    """The app's notification dispatcher."""
+    return cast(Dispatcher, request.app.state.dispatcher)
+
+
+async def get_raw_body(request: Request) -> bytes:
+    """The request body as bytes, refused with 413 past `MAX_INGEST_BODY_BYTES`."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_INGEST_BODY_BYTES:
+            raise HTTPException(
+                status.HTTP_413_CONTENT_TOO_LARGE,
+                detail=f"body larger than {MAX_INGEST_BODY_BYTES} bytes; send alerts in smaller batches",
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+SettingsDep = Annotated[ServerSettings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+DispatcherDep = Annotated[Dispatcher, Depends(get_dispatcher)]
+RawBodyDep = Annotated[bytes, Depends(get_raw_body)]
+
+
+def require_ingest_token(settings: SettingsDep, authorization: Annotated[str | None, Header()] = None) -> None:
+    """Refuse with 401 unless `Authorization: Bearer <ingest_token>` matches (when a token is set)."""
+    expected = settings.ingest_token
+    if expected is None:
+        return
+    scheme, _, token = (authorization or "").partition(" ")
+    # compare_digest: the time taken must not tell how much of a guessed token was right.
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="missing or wrong ingest token; send 'Authorization: Bearer <HOMESAFE_INGEST_TOKEN>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )

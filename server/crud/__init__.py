@@ -1,0 +1,1 @@
+"""Database operations of the server as keyword-only functions over a session."""

@@ -1,0 +1,166 @@
+"""Drains the notifications outbox through the notifier, from one background thread.
+
+Notifier calls are blocking I/O (an HTTP request to Twilio), so they run on this thread and never on
+the event loop. The thread wakes at once when an alert is ingested, and also sweeps on a fixed interval,
+so rows left pending by a crash, a restart or a retryable provider error go out without anyone asking.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from server.crud.notifications import Claim, claim_due, mark_failed, mark_retry, mark_sent, release
+from server.notifiers import Notifier, NotifierError
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_LEASE_S = 60.0  # longer than any notifier call may take, or a slow send could be claimed twice
+DEFAULT_BATCH_SIZE = 50
+DEFAULT_MAX_BACKOFF_S = 60.0
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Dispatcher:
+    """Sends each pending notification once: claim it, send it, settle it as sent, retry or failed.
+
+    Args:
+        sessions: session factory of the server's database.
+        notifier: where messages go.
+        interval_s: sweep period, and the first retry delay (doubling up to `max_backoff_s`).
+        lease_s: how long a claim keeps other dispatchers off a row; a crash mid-send delays it this long.
+        clock: aware-UTC "now", injectable for tests.
+    """
+
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        notifier: Notifier,
+        interval_s: float = 1.0,
+        lease_s: float = DEFAULT_LEASE_S,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        max_backoff_s: float = DEFAULT_MAX_BACKOFF_S,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.sessions = sessions
+        self.notifier = notifier
+        self.interval_s = interval_s
+        self.lease_s = lease_s
+        self.batch_size = batch_size
+        self.max_backoff_s = max_backoff_s
+        self.clock = clock
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        """Whether the background thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def stopping(self) -> bool:
+        """Whether `stop()` was called and the thread is finishing its current message."""
+        return self._stopping.is_set()
+
+    def start(self) -> None:
+        """Start the background thread; it sweeps at once, for rows left pending before a restart."""
+        if self.running:
+            raise RuntimeError("dispatcher already running; stop() it before starting it again")
+        self._stopping.clear()
+        self._wake.set()
+        self._thread = threading.Thread(target=self._run, name="homesafe-dispatcher", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Stop after the message being sent (if any); unsent rows stay pending in the database."""
+        thread = self._thread
+        if thread is None:
+            return
+        self._stopping.set()
+        self._wake.set()
+        thread.join(timeout_s)
+        if thread.is_alive():
+            _LOGGER.warning(
+                "dispatcher still in a %s call after %.1f s; leaving it behind", self.notifier.name, timeout_s
+            )
+        self._thread = None
+
+    def wake(self) -> None:
+        """Sweep now rather than at the next interval (called after each ingest)."""
+        self._wake.set()
+
+    def run_once(self) -> int:
+        """Claim one batch of due notifications and send it, in the caller's thread; returns how many."""
+        with self.sessions() as session:
+            claims = claim_due(
+                session=session, now=self.clock(), lease=timedelta(seconds=self.lease_s), limit=self.batch_size
+            )
+        for index, claim in enumerate(claims):
+            if self._stopping.is_set():
+                # Hand the rest back rather than leave them claimed for a whole lease after a restart.
+                with self.sessions() as session:
+                    release(session=session, claims=claims[index:])
+                break
+            self._deliver(claim)
+        return len(claims)
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.wait(self.interval_s)
+            # Clear before sweeping: a wake that arrives during the sweep triggers another one.
+            self._wake.clear()
+            if self._stopping.is_set():
+                break
+            try:
+                while self.run_once() >= self.batch_size and not self._stopping.is_set():
+                    pass
+            except Exception:
+                _LOGGER.exception("dispatch sweep failed; trying again in %.1f s", self.interval_s)
+
+    def _backoff(self, attempts: int) -> timedelta:
+        return timedelta(seconds=min(self.interval_s * 2 ** max(attempts - 1, 0), self.max_backoff_s))
+
+    def _deliver(self, claim: Claim) -> None:
+        try:
+            provider_id = self.notifier.send(to=claim.to, channel=claim.channel, body=claim.body)
+        except NotifierError as exc:
+            retryable, error = exc.retryable, str(exc)
+        except Exception as exc:
+            # A bug or an untranslated provider error: keep the message rather than lose an alert.
+            _LOGGER.exception("notifier %s raised %s instead of NotifierError", self.notifier.name, type(exc).__name__)
+            retryable, error = True, f"{type(exc).__name__}: {exc}"
+        else:
+            with self.sessions() as session:
+                mark_sent(session=session, claim=claim, provider_id=provider_id, now=self.clock())
+            _LOGGER.debug("notification %d of alert %s sent via %s", claim.id, claim.alert_id, self.notifier.name)
+            return
+        # The error text is stored on the row, not logged: provider messages may quote the phone number.
+        with self.sessions() as session:
+            if retryable:
+                delay = self._backoff(claim.attempts)
+                mark_retry(session=session, claim=claim, error=error, retry_at=self.clock() + delay)
+                _LOGGER.warning(
+                    "notification %d of alert %s not sent (attempt %d, retryable); retrying in %.1f s",
+                    claim.id,
+                    claim.alert_id,
+                    claim.attempts,
+                    delay.total_seconds(),
+                )
+            else:
+                mark_failed(session=session, claim=claim, error=error)
+                _LOGGER.error(
+                    "notification %d of alert %s refused by %s (attempt %d); marked failed",
+                    claim.id,
+                    claim.alert_id,
+                    self.notifier.name,
+                    claim.attempts,
+                )

@@ -1,0 +1,116 @@
+"""What the HTTP API takes and returns, kept apart from the tables.
+
+Alerts come in as the wire contract's msgspec structs (decoded in the ingest route), so nothing here
+re-declares the protocol; these models are the server's own view of its rows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from gateway.protocol import valid_home_id
+
+Community = Annotated[str, Field(min_length=1, max_length=64)]
+# E.164, what SMS and voice providers take: "+", country code, subscriber number, at most 15 digits.
+Phone = Annotated[str, Field(pattern=r"^\+[1-9][0-9]{6,14}$", examples=["+8613800000001"])]
+
+
+class IngestResult(BaseModel):
+    """How many alerts of a batch were new and how many were already stored."""
+
+    accepted: int
+    duplicates: int
+
+
+class AlertPublic(BaseModel):
+    """An alert as the API shows it; timestamps are ISO 8601 UTC."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    home: str
+    type: str
+    severity: str
+    status: str
+    ref: str
+    opened_at: datetime
+    raised_at: datetime
+    received_at: datetime
+    device: str | None
+    event_id: str | None
+    evidence: dict[str, Any]
+    model_version: str | None
+
+
+class NotificationPublic(BaseModel):
+    """A notification in the outbox and how far it got."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    alert_id: str
+    to: str
+    channel: str
+    body: str
+    status: str
+    attempts: int
+    created_at: datetime
+    sent_at: datetime | None
+    provider_id: str | None
+    error: str | None
+
+
+class HomeIn(BaseModel):
+    """A home to register, or to move to another community."""
+
+    id: str
+    community: Community
+    address: Annotated[str, Field(max_length=256)] | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _home_id_fits_topics(cls, value: str) -> str:
+        # The same rule the topics use, from the protocol, so a registered home can always publish.
+        if not valid_home_id(value):
+            raise ValueError("home id must be 1-64 printable characters without '/', '+' or '#'")
+        return value
+
+
+class HomePublic(BaseModel):
+    """A registered home."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    community: str
+    address: str | None
+
+
+class ResponderIn(BaseModel):
+    """A responder to add to a community's call list."""
+
+    name: Annotated[str, Field(min_length=1, max_length=128)]
+    phone: Phone
+    community: Community
+    on_duty: bool = True
+
+
+class ResponderPublic(BaseModel):
+    """A responder on a call list."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    phone: str
+    community: str
+    on_duty: bool
+
+
+class Health(BaseModel):
+    """Liveness answer."""
+
+    status: Literal["ok"] = "ok"

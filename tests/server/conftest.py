@@ -1,0 +1,115 @@
+"""Fixtures for the server tests: a real SQLite file, real servers on free ports, real HTTP."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway.protocol import Alert, AlertType, Severity
+from server.config import ServerSettings
+from server.notifiers import ConsoleOutbox, Notifier
+from server.run import ServerThread
+
+FAST_SWEEP_S = 0.05  # the tests wait for sweeps; production sweeps every second
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    """A fresh SQLite database file."""
+    return f"sqlite:///{tmp_path / 'homesafe.db'}"
+
+
+@pytest.fixture
+def outbox_stream() -> io.StringIO:
+    """Where the console outbox of the test servers writes its lines."""
+    return io.StringIO()
+
+
+@pytest.fixture
+def outbox(outbox_stream: io.StringIO) -> ConsoleOutbox:
+    """The real console notifier, writing to `outbox_stream`."""
+    return ConsoleOutbox(outbox_stream)
+
+
+@pytest.fixture
+def settings(db_url: str) -> ServerSettings:
+    """Settings of a test server: the test database, a port picked by the OS, fast sweeps."""
+    return ServerSettings(database_url=db_url, port=0, dispatch_interval_s=FAST_SWEEP_S)
+
+
+@pytest.fixture
+def start_server(settings: ServerSettings, outbox: ConsoleOutbox) -> Iterator[Callable[..., ServerThread]]:
+    """Start a `ServerThread` (default: test settings and console outbox); all are stopped after the test."""
+    started: list[ServerThread] = []
+
+    def start(server_settings: ServerSettings | None = None, *, notifier: Notifier | None = None) -> ServerThread:
+        thread = ServerThread(server_settings or settings, notifier=notifier or outbox)
+        started.append(thread)
+        return thread.start()
+
+    yield start
+    for thread in started:
+        thread.stop()
+
+
+@pytest.fixture
+def server(start_server: Callable[..., ServerThread]) -> ServerThread:
+    """One running test server."""
+    return start_server()
+
+
+@pytest.fixture
+def client(server: ServerThread) -> Iterator[httpx.Client]:
+    """An HTTP client for `server`."""
+    with httpx.Client(base_url=server.url, timeout=5.0) as http:
+        yield http
+
+
+_alert_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def new_alert() -> Callable[..., Alert]:
+    """Build a protocol SOS alert with a unique id; keyword arguments override fields."""
+
+    def build(**fields: Any) -> Alert:
+        number = next(_alert_numbers)
+        now = time.time()
+        values: dict[str, Any] = {
+            "id": f"alert-{number:06d}",
+            "home": "h0003",
+            "type": AlertType.SOS,
+            "severity": Severity.CRITICAL,
+            "ts": now,
+            "raised_at": now,
+            "device": "sos_button",
+            "event_id": f"event-{number:06d}",
+        }
+        values.update(fields)
+        return Alert(**values)
+
+    return build
+
+
+@pytest.fixture
+def wait_until() -> Callable[..., Any]:
+    """Poll `probe` until it returns something truthy; fail with `message` after `timeout_s`."""
+
+    def wait(probe: Callable[[], Any], *, timeout_s: float = 1.0, message: str = "condition not met") -> Any:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            result = probe()
+            if result:
+                return result
+            if time.monotonic() > deadline:
+                pytest.fail(f"{message} within {timeout_s} s; last probe gave {result!r}")
+            time.sleep(0.01)
+
+    return wait
