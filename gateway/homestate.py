@@ -6,10 +6,13 @@ never reaches inside.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gateway.detectors import Detector, ImmediateAlarms
-from gateway.protocol import Alert, Event
+from gateway.protocol import Alert, Event, EventKind
+
+_NO_ALERTS: tuple[Alert, ...] = ()
 
 
 @dataclass(slots=True)
@@ -23,7 +26,7 @@ class SequenceStats:
 class HomeState:
     """One home's streaming state; `on_event` returns the alerts the event caused."""
 
-    __slots__ = ("_detectors", "_last_seq", "home", "last_event_ts", "seq_stats")
+    __slots__ = ("_by_kind", "_detectors", "_last_seq", "home", "last_event_ts", "seq_stats")
 
     def __init__(self, home: str, detectors: list[Detector] | None = None) -> None:
         self.home = home
@@ -31,30 +34,32 @@ class HomeState:
         self.seq_stats = SequenceStats()
         self._last_seq: dict[str, int] = {}
         self._detectors: list[Detector] = detectors if detectors is not None else [ImmediateAlarms()]
+        # Most events (motion, vitals) concern few detectors; index them once instead of asking each.
+        self._by_kind: dict[EventKind, tuple[Detector, ...]] = {
+            kind: tuple(d for d in self._detectors if kind in d.kinds) for kind in EventKind
+        }
 
-    def on_event(self, event: Event, raised_at: float) -> list[Alert]:
-        self._track_sequence(event.device, event.seq)
-        self.last_event_ts = max(self.last_event_ts, event.ts)
-        alerts: list[Alert] = []
-        for detector in self._detectors:
-            alerts.extend(detector.on_event(event, raised_at))
-        return alerts
-
-    def on_tick(self, now: float, raised_at: float) -> list[Alert]:
-        alerts: list[Alert] = []
-        for detector in self._detectors:
-            alerts.extend(detector.on_tick(now, raised_at))
-        return alerts
-
-    def next_deadline(self) -> float | None:
-        deadlines = [d for d in (det.next_deadline() for det in self._detectors) if d is not None]
-        return min(deadlines) if deadlines else None
-
-    def _track_sequence(self, device: str, seq: int) -> None:
-        last = self._last_seq.get(device)
-        if last is None or seq > last:
-            if last is not None and seq > last + 1:
+    def on_event(self, event: Event, raised_at: float) -> Sequence[Alert]:
+        """Track the device's sequence, then run the detectors that read this kind of event."""
+        device, seq = event.device, event.seq
+        last = self._last_seq.get(device, -1)
+        if seq > last:
+            if last >= 0 and seq > last + 1:
                 self.seq_stats.gaps += seq - last - 1
             self._last_seq[device] = seq
         else:
             self.seq_stats.late += 1
+        self.last_event_ts = max(self.last_event_ts, event.ts)
+        detectors = self._by_kind[event.kind]
+        if not detectors:
+            return _NO_ALERTS
+        if len(detectors) == 1:
+            return detectors[0].on_event(event, raised_at)
+        return [alert for detector in detectors for alert in detector.on_event(event, raised_at)]
+
+    def on_tick(self, now: float, raised_at: float) -> list[Alert]:
+        return [alert for detector in self._detectors for alert in detector.on_tick(now, raised_at)]
+
+    def next_deadline(self) -> float | None:
+        deadlines = [d for d in (det.next_deadline() for det in self._detectors) if d is not None]
+        return min(deadlines) if deadlines else None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 from gateway.protocol import Alert, decode_alert, encode
@@ -35,7 +36,7 @@ class AlertOutbox:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute(_SCHEMA)
 
-    def append(self, alerts: list[Alert]) -> None:
+    def append(self, alerts: Sequence[Alert]) -> None:
         """Store alerts durably; an id already queued is kept once."""
         rows = [(a.id, encode(a)) for a in alerts]
         with self._lock:

@@ -1,6 +1,8 @@
 """A running gateway worker: paho's network loop feeding `GatewayWorker`, alerts into the outbox.
 
-paho carries the hot path (measured ~2.5x faster than aiomqtt here). Each message is processed in
+paho carries the hot path (measured ~2.5x faster than aiomqtt here). Its loop runs as `loop_forever()`
+on a thread of ours rather than `loop_start()`: paho's own thread queues every PUBACK and wakes itself
+through a socket pair, which measured ~11 us a message, a third of the budget. Each message is processed in
 paho's callback, so the broker's PUBACK goes out only after the event is handled and any alert it
 caused is on disk: a crash in between means a redelivery, not a lost alert.
 """
@@ -10,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import paho.mqtt.client as paho
@@ -40,6 +42,7 @@ class Gateway:
         self.connected = threading.Event()
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._tick_loop, name="gateway-tick", daemon=True)
+        self._network = threading.Thread(target=self._network_loop, name="gateway-mqtt", daemon=True)
         self._lock = threading.Lock()  # worker state is touched by paho's thread and the ticker
         self._client = paho_client(config.broker, config.client_id, clean_session=False, max_inflight=1000)
         self._client.on_connect = self._on_connect
@@ -50,7 +53,7 @@ class Gateway:
     def start(self) -> None:
         self.forwarder.start()
         self._client.connect_async(self.config.broker.host, self.config.broker.port, keepalive=30)
-        self._client.loop_start()
+        self._network.start()
         self._ticker.start()
 
     def wait_connected(self, timeout_s: float = 10.0) -> None:
@@ -60,7 +63,7 @@ class Gateway:
     def stop(self) -> None:
         self._stop.set()
         self._client.disconnect()
-        self._client.loop_stop()
+        self._network.join(5)
         self.forwarder.stop()
         self._ticker.join(2)
         self.outbox.close()
@@ -71,6 +74,10 @@ class Gateway:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def _network_loop(self) -> None:
+        # loop_forever reconnects by itself (reconnect_delay_set) until disconnect() is called.
+        self._client.loop_forever(retry_first_connection=True)
 
     def _subscriptions(self) -> list[tuple[str, int]]:
         if len(self.config.shards) == SHARD_COUNT:
@@ -99,7 +106,7 @@ class Gateway:
         with self._lock:
             self.worker.handle(message.topic, message.payload)
 
-    def _sink(self, alerts: list[Alert]) -> None:
+    def _sink(self, alerts: Sequence[Alert]) -> None:
         self.outbox.append(alerts)
         self.forwarder.wake()
         if self._on_alert is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from gateway.dedup import RecentIds
 from gateway.homestate import HomeState
@@ -31,7 +31,7 @@ from gateway.protocol import (
 _LOGGER = logging.getLogger(__name__)
 
 _MAX_CACHED_TOPICS = 1_000_000
-AlertSink = Callable[[list[Alert]], None]
+AlertSink = Callable[[Sequence[Alert]], None]
 
 
 class GatewayWorker:
@@ -133,7 +133,7 @@ class GatewayWorker:
             return
         self.statuses[status.home] = status  # type: ignore[union-attr]
 
-    def _emit(self, alerts: list[Alert]) -> None:
+    def _emit(self, alerts: Sequence[Alert]) -> None:
         self._sink(alerts)
         self.alerts_raised += len(alerts)
 

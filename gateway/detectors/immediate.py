@@ -25,6 +25,7 @@ class ImmediateAlarms:
     """Raises SOS, SMOKE, GAS, WATER and FALL alerts from events that assert them."""
 
     __slots__ = ("_last_raised", "repeat_window_s")
+    kinds = IMMEDIATE_KINDS
 
     def __init__(self, repeat_window_s: float = DEFAULT_REPEAT_WINDOW_S) -> None:
         self.repeat_window_s = repeat_window_s
