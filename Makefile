@@ -1,7 +1,9 @@
 # HomeSafe: `make demo` runs everything in one process; `make test` runs the whole suite.
 # Both create .venv on first use. Python 3.11+ is the only prerequisite.
 
-PYTHON ?= $(shell command -v python3.13 || command -v python3.12 || command -v python3.11 || command -v python3)
+# The first interpreter that actually runs and is 3.11+ (pyenv shims exist for versions not selected).
+PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { command -v $$p; break; }; done)
 VENV   := .venv
 BIN    := $(VENV)/bin
 ARGS   ?=
@@ -10,7 +12,7 @@ PYTEST_ARGS ?=
 .PHONY: demo test lint bench clean
 
 $(BIN)/python:
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "HomeSafe needs Python 3.11+, found " + sys.version.split()[0] + " at $(PYTHON); set PYTHON=/path/to/python3.11")'
+	@test -n "$(PYTHON)" || { echo "HomeSafe needs Python 3.11+ and found none; set PYTHON=/path/to/python3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
