@@ -96,6 +96,11 @@ class EdgeAgent:
             _LOGGER.warning("home %s: bad payload from %s: %s; payload %r", self.config.home, device.name, exc,
                             payload[:200])
             return []
+        except Exception:
+            # An adapter bug must cost this message, not the agent that guards the home.
+            self.payload_errors[device.name] += 1
+            _LOGGER.exception("home %s: adapter for %s failed on %r", self.config.home, device.name, payload[:200])
+            return []
         if not readings:
             return []
         ts = self._clock()

@@ -40,6 +40,7 @@ class Gateway:
             sink=self._sink, shards=config.shards, max_future_skew_s=config.max_future_skew_s
         )
         self.connected = threading.Event()
+        self.internal_errors = 0
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._tick_loop, name="gateway-tick", daemon=True)
         self._network = threading.Thread(target=self._network_loop, name="gateway-mqtt", daemon=True)
@@ -104,7 +105,13 @@ class Gateway:
 
     def _on_message(self, _client: paho.Client, _userdata: Any, message: paho.MQTTMessage) -> None:
         with self._lock:
-            self.worker.handle(message.topic, message.payload)
+            try:
+                self.worker.handle(message.topic, message.payload)
+            except Exception:
+                # A bug must cost one message, counted and logged, never the network thread.
+                self.internal_errors += 1
+                _LOGGER.exception("gateway failed on a message on %s; payload %r", message.topic[:200],
+                                  message.payload[:200])
 
     def _sink(self, alerts: Sequence[Alert]) -> None:
         self.outbox.append(alerts)

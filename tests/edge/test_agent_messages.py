@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from edge.adapters import ADAPTERS
 from edge.agent import EdgeAgent
 from edge.config import EXAMPLE_CONFIG, ConfigError, DeviceConfig, EdgeConfig, parse_config
 from gateway.protocol import BrokerSettings, EventKind
@@ -76,3 +77,14 @@ def test_config_errors_name_the_field(change: dict[str, object], field: str) -> 
     raw = {**yaml.safe_load(EXAMPLE_CONFIG), **change}
     with pytest.raises(ConfigError, match=field.replace("[", r"\[").replace("]", r"\]")):
         parse_config(raw)
+
+
+def test_an_adapter_bug_costs_one_message_not_the_agent(agent: EdgeAgent, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken_adapter(payload: dict[str, object], model: str | None) -> list[object]:
+        raise KeyError("bug")
+
+    monkeypatch.setitem(ADAPTERS, "contact", broken_adapter)
+    assert agent.on_device_message("zigbee2mqtt/door", b'{"contact":true}') == []
+    assert agent.payload_errors["door"] == 1
+    [press] = agent.on_device_message("zigbee2mqtt/sos_button", b'{"action":"single"}')
+    assert press.kind is EventKind.SOS
