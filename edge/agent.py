@@ -1,9 +1,10 @@
 """One home's edge agent: device messages in from the local broker, canonical events out to the uplink.
 
-Two loops share the spool: the local loop turns each Zigbee2MQTT message into events and stores them
+Three loops share the spool. The local loop turns each Zigbee2MQTT message into events and stores them
 before anything else; the uplink loop publishes what is stored (alarms first) with QoS 1 and removes
-each event only after the central broker's PUBACK. Each loop reconnects on its own with backoff and
-jitter, so a city's hubs coming back after an outage do not arrive all at once.
+each event only after the central broker's PUBACK; the watch loop reports devices that went silent.
+Each broker loop reconnects on its own with backoff and jitter, so a city's hubs coming back after an
+outage do not arrive all at once.
 """
 
 from __future__ import annotations
@@ -15,28 +16,28 @@ import random
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
 
 import aiomqtt
 import msgspec
 
-from edge.adapters import PayloadError, readings_for
+from edge.adapters import PayloadError, Reading, readings_for
 from edge.config import DeviceConfig, EdgeConfig
-from edge.spool import Spool
+from edge.health import CHECKIN_INTERVAL_S, DEFAULT_CHECKIN_S, HealthFilter, SilenceWatch
+from edge.spool import Priority, Spool
 from gateway.protocol import Event, EventKind, HomeStatus, Stream, aiomqtt_options, encode, uplink_topic
 
 _LOGGER = logging.getLogger(__name__)
 
-AGENT_VERSION = "homesafe-edge/0.1"
+AGENT_VERSION = "homesafe-edge/0.2"
 PUBLISH_BATCH = 50
 MIN_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 60.0
 _IGNORED_SUFFIXES = ("/set", "/get")
 
 
-def backoff_delays(min_s: float = MIN_BACKOFF_S, max_s: float = MAX_BACKOFF_S) -> Any:
-    """Exponential backoff with full jitter: each delay is uniform in [d/2, d], d doubling to `max_s`."""
+def backoff_delays(min_s: float = MIN_BACKOFF_S, max_s: float = MAX_BACKOFF_S) -> Iterator[float]:
+    """Exponential backoff with jitter: each delay is uniform in [d/2, d], d doubling up to `max_s`."""
     delay = min_s
     while True:
         yield random.uniform(delay / 2, delay)
@@ -52,8 +53,17 @@ class EdgeAgent:
         self._devices = config.device_by_name
         self._prefix = config.z2m_base_topic + "/"
         self._status_topic = uplink_topic(config.home, Stream.STATUS)
-        self._events_topic = uplink_topic(config.home, Stream.EVENTS)
-        self.spool = Spool(config.spool_path)
+        self._topic_of = {
+            Priority.URGENT: uplink_topic(config.home, Stream.EVENTS),
+            Priority.NORMAL: uplink_topic(config.home, Stream.EVENTS),
+            Priority.BULK: uplink_topic(config.home, Stream.TELEMETRY),
+        }
+        self.spool = Spool(config.spool_path, max_events=config.spool_max_events)
+        self._health = HealthFilter()
+        self._silence = SilenceWatch(
+            {d.name: d.checkin_s or CHECKIN_INTERVAL_S.get(d.type, DEFAULT_CHECKIN_S) for d in config.devices},
+            clock(),
+        )
         self._stored = asyncio.Event()
         self.uplink_connected = asyncio.Event()
         self.local_connected = asyncio.Event()
@@ -61,13 +71,14 @@ class EdgeAgent:
         self.events_published = 0
         self.payload_errors: Counter[str] = Counter()
         self.unknown_devices: set[str] = set()
-        self.availability: dict[str, bool] = {}
+        self.availability: dict[str, bool] = {d.name: True for d in config.devices}
 
     async def run(self) -> None:
         try:
             async with asyncio.TaskGroup() as tasks:
                 tasks.create_task(self._local_loop(), name=f"edge-local-{self.config.home}")
                 tasks.create_task(self._uplink_loop(), name=f"edge-uplink-{self.config.home}")
+                tasks.create_task(self._watch_loop(), name=f"edge-watch-{self.config.home}")
         finally:
             self.spool.close()
 
@@ -89,6 +100,7 @@ class EdgeAgent:
                 self.unknown_devices.add(name)
                 _LOGGER.warning("home %s: unknown device %r; add it to the configuration", self.config.home, name)
             return []
+        now = self._clock()
         try:
             readings = self._availability(payload) if availability else self._readings(device, payload)
         except PayloadError as exc:
@@ -101,15 +113,24 @@ class EdgeAgent:
             self.payload_errors[device.name] += 1
             _LOGGER.exception("home %s: adapter for %s failed on %r", self.config.home, device.name, payload[:200])
             return []
+        if not availability and self._silence.heard(device.name, now):
+            readings.insert(0, Reading(EventKind.AVAILABILITY, True, {"reason": "resumed"}))
+        readings = [r for r in readings
+                    if r.kind is not EventKind.DEVICE_HEALTH or self._health.worth_sending(device.name, r.data, now)]
+        return self._store(device, readings, now)
+
+    def _store(self, device: DeviceConfig, readings: list[Reading], ts: float) -> list[Event]:
         if not readings:
             return []
-        ts = self._clock()
+        for reading in readings:
+            if reading.kind is EventKind.AVAILABILITY:
+                self.availability[device.name] = bool(reading.value)
 
         def build(first_seq: int) -> list[Event]:
             return [
-                Event(id=uuid.uuid4().hex, home=self.config.home, device=device.name, kind=kind, ts=ts,
-                      seq=first_seq + i, value=value, room=device.room, role=device.role, data=data)
-                for i, (kind, value, data) in enumerate(readings)
+                Event(id=uuid.uuid4().hex, home=self.config.home, device=device.name, kind=r.kind, ts=ts,
+                      seq=first_seq + i, value=r.value, room=device.room, role=device.role, data=r.data)
+                for i, r in enumerate(readings)
             ]
 
         events = self.spool.append(device.name, build)
@@ -117,16 +138,16 @@ class EdgeAgent:
         self._stored.set()
         return events
 
-    def _readings(self, device: DeviceConfig, payload: bytes) -> list[tuple[EventKind, Any, dict[str, Any]]]:
+    def _readings(self, device: DeviceConfig, payload: bytes) -> list[Reading]:
         try:
             decoded = msgspec.json.decode(payload)
         except msgspec.DecodeError as exc:
             raise PayloadError(f"not JSON: {exc}") from None
         if not isinstance(decoded, dict):
             raise PayloadError(f"expected a JSON object, got {type(decoded).__name__}")
-        return [(r.kind, r.value, r.data) for r in readings_for(device.type, decoded, device.model)]
+        return list(readings_for(device.type, decoded, device.model))
 
-    def _availability(self, payload: bytes) -> list[tuple[EventKind, Any, dict[str, Any]]]:
+    def _availability(self, payload: bytes) -> list[Reading]:
         # Current Zigbee2MQTT sends {"state":"online"}; older versions a plain online/offline.
         text = payload.strip()
         if text.startswith(b"{"):
@@ -138,44 +159,68 @@ class EdgeAgent:
             state = text.decode(errors="replace")
         if state not in ("online", "offline"):
             raise PayloadError(f"availability must be online or offline, got {state!r}")
-        return [(EventKind.AVAILABILITY, state == "online", {})]
+        return [Reading(EventKind.AVAILABILITY, state == "online", {"reason": "zigbee2mqtt"})]
+
+    def check_silence(self) -> list[Event]:
+        """Report devices quiet past their check-in interval (a dead battery, a device carried away)."""
+        now = self._clock()
+        events: list[Event] = []
+        for name, quiet_s in self._silence.newly_silent(now):
+            _LOGGER.warning("home %s: device %s silent for %.0f s", self.config.home, name, quiet_s)
+            reading = Reading(EventKind.AVAILABILITY, False, {"reason": "silent", "silent_s": round(quiet_s)})
+            events += self._store(self._devices[name], [reading], now)
+        return events
+
+    async def _watch_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._silence.next_check(self._clock()))
+            self.check_silence()
 
     async def _local_loop(self) -> None:
         options = aiomqtt_options(self.config.local)
         identifier = f"homesafe-edge-{self.config.home}-local"
-        for delay in backoff_delays():
+        delays = backoff_delays()
+        while True:
             try:
                 # A persistent session: device messages published while the agent restarts wait for it.
                 async with aiomqtt.Client(**options, identifier=identifier, clean_session=False) as client:
                     await client.subscribe(self._prefix + "#", qos=1)
                     self.local_connected.set()
+                    delays = backoff_delays()
                     _LOGGER.info("home %s: reading devices on %s", self.config.home, self.config.local.url)
                     async for message in client.messages:
                         self.on_device_message(message.topic.value, bytes(message.payload))  # type: ignore[arg-type]
             except aiomqtt.MqttError as exc:
                 self.local_connected.clear()
+                delay = next(delays)
                 _LOGGER.warning("home %s: local broker lost (%s); retry in %.1f s", self.config.home, exc, delay)
-            await asyncio.sleep(delay)
+                await asyncio.sleep(delay)
 
     # -- uplink side -------------------------------------------------------------------------------------
 
     def status(self, *, online: bool) -> bytes:
-        return encode(HomeStatus(home=self.config.home, online=online, ts=self._clock(), agent=AGENT_VERSION,
-                                 spool_depth=self.spool.depth(), devices=self.availability))
+        """The retained status message: a heartbeat when online, the last will when not."""
+        return encode(HomeStatus(
+            home=self.config.home, online=online, ts=self._clock(), agent=AGENT_VERSION,
+            heartbeat_s=self.config.heartbeat_s, spool_depth=self.spool.depth(), devices=dict(self.availability),
+            unconfigured=sorted(self.unknown_devices), payload_errors=sum(self.payload_errors.values()),
+            dropped=self.spool.dropped(),
+        ))
 
     async def _uplink_loop(self) -> None:
         options = aiomqtt_options(self.config.uplink)
-        will = aiomqtt.Will(self._status_topic, self.status(online=False), qos=1, retain=True)
         identifier = f"homesafe-edge-{self.config.home}"
         delays = backoff_delays()
         while True:
+            will = aiomqtt.Will(self._status_topic, self.status(online=False), qos=1, retain=True)
             try:
                 async with aiomqtt.Client(**options, identifier=identifier, will=will, clean_session=True,
                                           max_inflight_messages=PUBLISH_BATCH) as client:
-                    delays = backoff_delays()
                     await client.publish(self._status_topic, self.status(online=True), qos=1, retain=True)
                     self.uplink_connected.set()
-                    _LOGGER.info("home %s: uplink %s connected", self.config.home, self.config.uplink.url)
+                    delays = backoff_delays()
+                    _LOGGER.info("home %s: uplink %s connected, %d events spooled", self.config.home,
+                                 self.config.uplink.url, self.spool.depth())
                     await self._drain_forever(client)
             except aiomqtt.MqttError as exc:
                 self.uplink_connected.clear()
@@ -191,8 +236,9 @@ class EdgeAgent:
             batch = self.spool.peek(PUBLISH_BATCH)
             if batch:
                 # Pipelined: QoS 1 messages on one connection keep their order; each waits for its PUBACK.
-                await asyncio.gather(*(client.publish(self._events_topic, body, qos=1) for _, body in batch))
-                self.spool.remove([pos for pos, _ in batch])
+                await asyncio.gather(*(client.publish(self._topic_of[priority], body, qos=1)
+                                       for _, priority, body in batch))
+                self.spool.remove([pos for pos, _, _ in batch])
                 self.events_published += len(batch)
                 continue
             if time.monotonic() >= next_heartbeat:
@@ -200,4 +246,3 @@ class EdgeAgent:
                 next_heartbeat = time.monotonic() + self.config.heartbeat_s
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stored.wait(), timeout=max(0.0, next_heartbeat - time.monotonic()))
-

@@ -26,6 +26,7 @@ class DeviceConfig:
     room: str | None = None
     role: str | None = None
     model: str | None = None  # Zigbee2MQTT model id; picks a model-specific mapping where one exists
+    checkin_s: float | None = None  # longest silence of a working device; default by type (edge.health)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,7 @@ class EdgeConfig:
     z2m_base_topic: str = "zigbee2mqtt"
     heartbeat_s: float = 60.0
     devices: tuple[DeviceConfig, ...] = field(default_factory=tuple)
+    spool_max_events: int = 200_000
 
     @property
     def device_by_name(self) -> dict[str, DeviceConfig]:
@@ -66,7 +68,11 @@ def _device(raw: Any, index: int) -> DeviceConfig:
         raise ConfigError(f"{where}.name: expected the device's Zigbee2MQTT friendly name, got {name!r}")
     if kind not in DEVICE_TYPES:
         raise ConfigError(f"{where}.type: expected one of {', '.join(DEVICE_TYPES)}, got {kind!r}")
-    return DeviceConfig(name=name, type=kind, room=raw.get("room"), role=raw.get("role"), model=raw.get("model"))
+    checkin = raw.get("checkin_s")
+    if checkin is not None and (not isinstance(checkin, int | float) or checkin <= 0):
+        raise ConfigError(f"{where}.checkin_s: expected a positive number of seconds, got {checkin!r}")
+    return DeviceConfig(name=name, type=kind, room=raw.get("room"), role=raw.get("role"), model=raw.get("model"),
+                        checkin_s=float(checkin) if checkin is not None else None)
 
 
 def parse_config(raw: Any, *, base_dir: Path | None = None) -> EdgeConfig:
@@ -98,6 +104,7 @@ def parse_config(raw: Any, *, base_dir: Path | None = None) -> EdgeConfig:
         z2m_base_topic=str(raw.get("z2m_base_topic", "zigbee2mqtt")).rstrip("/"),
         heartbeat_s=float(raw.get("heartbeat_s", 60.0)),
         devices=devices,
+        spool_max_events=int(raw.get("spool_max_events", 200_000)),
     )
 
 
@@ -123,6 +130,7 @@ uplink:                              # the central broker the gateway reads
 z2m_base_topic: zigbee2mqtt          # Zigbee2MQTT's base_topic setting
 spool_path: h0001-spool.db           # durable store-and-forward queue (relative to this file)
 heartbeat_s: 60                      # status heartbeat period
+spool_max_events: 200000             # bound of the spool; bulk telemetry is dropped first, alarms never
 devices:                             # Zigbee2MQTT friendly name, type, room, role
   - {name: sos_button, type: button, room: bedroom, role: pendant}
   - {name: hall_motion, type: motion, room: hallway}

@@ -118,14 +118,22 @@ class Alert(msgspec.Struct, frozen=True, omit_defaults=True):
 
 
 class HomeStatus(msgspec.Struct, frozen=True, omit_defaults=True):
-    """Retained status of a home's edge agent; its last will says `online: false`."""
+    """Retained status and heartbeat of a home's edge agent; its last will says `online: false`.
+
+    `heartbeat_s` tells the gateway how soon the next heartbeat is due, so a hub that stops
+    sending without a clean last will is noticed too.
+    """
 
     home: HomeId
     online: bool
     ts: EpochSeconds
     agent: str | None = None
+    heartbeat_s: float | None = None
     spool_depth: int | None = None
-    devices: dict[str, bool] = {}
+    devices: dict[str, bool] = {}  # device -> available (not reported offline, not silent)
+    unconfigured: list[str] = []  # devices heard but missing from the configuration
+    payload_errors: int = 0
+    dropped: dict[str, int] = {}  # events dropped by the bounded spool, by class
 
 
 class RejectReason(StrEnum):

@@ -88,3 +88,28 @@ def test_an_adapter_bug_costs_one_message_not_the_agent(agent: EdgeAgent, monkey
     assert agent.payload_errors["door"] == 1
     [press] = agent.on_device_message("zigbee2mqtt/sos_button", b'{"action":"single"}')
     assert press.kind is EventKind.SOS
+
+
+def test_repeated_health_is_not_forwarded_but_a_change_is(agent: EdgeAgent) -> None:
+    first = agent.on_device_message("zigbee2mqtt/sos_button", b'{"battery":93,"linkquality":120}')
+    again = agent.on_device_message("zigbee2mqtt/sos_button", b'{"battery":93,"linkquality":80}')
+    low = agent.on_device_message("zigbee2mqtt/sos_button", b'{"battery":9,"linkquality":80}')
+    assert [e.kind for e in first] == [EventKind.DEVICE_HEALTH]
+    assert again == []
+    assert [e.data["battery"] for e in low] == [9]
+
+
+def test_a_silent_device_is_reported_and_its_return_too(tmp_path: Path) -> None:
+    now = [1_800_000_000.0]
+    config = EdgeConfig(home="h1", local=BrokerSettings(), uplink=BrokerSettings(),
+                        spool_path=str(tmp_path / "spool.db"),
+                        devices=(DeviceConfig("pendant", "button", "bedroom", checkin_s=600),))
+    agent = EdgeAgent(config, clock=lambda: now[0])
+    now[0] += 601
+    [silent] = agent.check_silence()
+    assert (silent.kind, silent.value, silent.data["reason"]) == (EventKind.AVAILABILITY, False, "silent")
+    assert agent.check_silence() == []
+    assert agent.availability["pendant"] is False
+    back = agent.on_device_message("zigbee2mqtt/pendant", b'{"battery":80}')
+    assert [(e.kind, e.value) for e in back] == [(EventKind.AVAILABILITY, True), (EventKind.DEVICE_HEALTH, None)]
+    assert agent.availability["pendant"] is True
