@@ -213,9 +213,11 @@ class EdgeAgent:
         delays = backoff_delays()
         while True:
             will = aiomqtt.Will(self._status_topic, self.status(online=False), qos=1, retain=True)
+            client = aiomqtt.Client(**options, identifier=identifier, will=will, clean_session=True,
+                                    max_inflight_messages=PUBLISH_BATCH)
+            client.pending_calls_threshold = 2 * PUBLISH_BATCH  # we pipeline a batch on purpose
             try:
-                async with aiomqtt.Client(**options, identifier=identifier, will=will, clean_session=True,
-                                          max_inflight_messages=PUBLISH_BATCH) as client:
+                async with client:
                     await client.publish(self._status_topic, self.status(online=True), qos=1, retain=True)
                     self.uplink_connected.set()
                     delays = backoff_delays()

@@ -19,8 +19,8 @@ _NO_ALERTS: tuple[Alert, ...] = ()
 class SequenceStats:
     """What the per-device sequence numbers revealed: messages lost upstream or arriving late."""
 
-    gaps: int = 0  # events missing between two consecutive seqs
-    late: int = 0  # events older (by seq) than one already seen
+    gaps: int = 0  # events still missing: skipped by a newer seq and not arrived since
+    late: int = 0  # events that arrived after a newer one of the same device
 
 
 class HomeState:
@@ -48,7 +48,11 @@ class HomeState:
                 self.seq_stats.gaps += seq - last - 1
             self._last_seq[device] = seq
         else:
+            # Alarms drain before telemetry after an outage, so an older seq can arrive late; it fills a
+            # gap counted when the newer one came (redeliveries never get here: they are caught by id).
             self.seq_stats.late += 1
+            if self.seq_stats.gaps > 0:
+                self.seq_stats.gaps -= 1
         self.last_event_ts = max(self.last_event_ts, event.ts)
         detectors = self._by_kind[event.kind]
         if not detectors:

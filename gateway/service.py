@@ -49,7 +49,8 @@ class Gateway:
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
-        self._client.reconnect_delay_set(min_delay=1, max_delay=30)
+        # Few workers, so no stampede to fear: come back fast after a broker restart.
+        self._client.reconnect_delay_set(min_delay=1, max_delay=5)
 
     def start(self) -> None:
         self.forwarder.start()

@@ -68,6 +68,10 @@ class MosquittoProcess:
         ]
         if persistence:
             lines += ["persistence true", f"persistence_location {self._dir}/", "autosave_interval 1"]
+        if os.geteuid() == 0:
+            # Started as root, Mosquitto drops to user `mosquitto`, which cannot write our private
+            # directory: persistence would silently save nothing and a restart would forget every session.
+            lines.append("user root")
         self.config_path.write_text("\n".join(lines) + "\n" + extra_config)
         self._process: subprocess.Popen[bytes] | None = None
 

@@ -84,3 +84,40 @@ def forget_session(broker: BrokerSettings, client_id: str) -> None:
     client.loop_start()
     client.disconnect()
     client.loop_stop()
+
+
+class Recorder:
+    """A persistent QoS 1 subscriber that keeps every uplink message in arrival order (a witness, not a part)."""
+
+    def __init__(self, broker: BrokerSettings, client_id: str, topic_filter: str = "hs/v1/+/+/+") -> None:
+        self.messages: list[tuple[str, bytes]] = []
+        self._lock = threading.Lock()
+        self.client = paho_client(broker, client_id, clean_session=False)
+        self.client.on_connect = lambda c, *_: c.subscribe(topic_filter, qos=1)
+        self.client.on_message = self._on_message
+        self.client.reconnect_delay_set(min_delay=1, max_delay=2)
+        self.client.connect(broker.host, broker.port)
+        self.client.loop_start()
+
+    def _on_message(self, _client: paho.Client, _userdata: Any, message: paho.MQTTMessage) -> None:
+        with self._lock:
+            self.messages.append((message.topic, message.payload))
+
+    def events(self) -> list[Any]:
+        """The canonical events seen so far (status messages left out), in arrival order."""
+        from gateway.protocol import Event, decode_event, parse_topic
+
+        with self._lock:
+            messages = list(self.messages)
+        events = []
+        for topic, payload in messages:
+            parts = parse_topic(topic)
+            if parts is not None and parts.stream.value in ("events", "telemetry"):
+                event = decode_event(payload, parts.home, time.time())
+                if isinstance(event, Event):
+                    events.append(event)
+        return events
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()

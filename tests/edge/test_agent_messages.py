@@ -21,13 +21,14 @@ def agent(tmp_path: Path) -> EdgeAgent:
 
 
 def test_press_is_stamped_and_spooled(agent: EdgeAgent) -> None:
-    [event] = agent.on_device_message("zigbee2mqtt/sos_button", b'{"action":"single","battery":93}')
+    [event, health] = agent.on_device_message("zigbee2mqtt/sos_button", b'{"action":"single","battery":93}')
+    assert (health.kind, health.data) == (EventKind.DEVICE_HEALTH, {"battery": 93})
     assert (event.home, event.device, event.kind, event.seq, event.ts) == ("h1", "sos_button", EventKind.SOS, 0,
                                                                            1_800_000_000.0)
     assert (event.room, event.role) == ("bedroom", "pendant")
     [again] = agent.on_device_message("zigbee2mqtt/sos_button", b'{"action":"hold"}')
-    assert again.seq == 1 and again.id != event.id
-    assert agent.spool.depth() == 2
+    assert again.seq == 2 and again.id != event.id  # seq 1 went to the health reading
+    assert agent.spool.depth() == 3
 
 
 def test_sequence_survives_a_restart(agent: EdgeAgent, tmp_path: Path) -> None:

@@ -90,5 +90,5 @@ def test_sequence_gaps_and_late_events_are_visible() -> None:
     for event_id, seq in [("a", 0), ("b", 3), ("c", 2)]:
         motion = Event(id=event_id, home="h1", device="pir", kind=EventKind.MOTION, ts=NOW, seq=seq, value=True)
         worker.handle(topic, encode(motion))
-    assert worker.stats()["seq_gaps"] == 2
+    assert worker.stats()["seq_gaps"] == 1  # seq 1 still missing; seq 2 arrived late and filled its gap
     assert worker.stats()["seq_late"] == 1
