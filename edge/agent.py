@@ -17,11 +17,13 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import aiomqtt
 import msgspec
 
 from edge.adapters import PayloadError, Reading, readings_for
+from edge.adapters.discovery import DiscoveredDevice, parse_bridge_devices
 from edge.config import DeviceConfig, EdgeConfig
 from edge.health import CHECKIN_INTERVAL_S, DEFAULT_CHECKIN_S, HealthFilter, SilenceWatch
 from edge.spool import Priority, Spool
@@ -34,6 +36,7 @@ PUBLISH_BATCH = 50
 MIN_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 60.0
 _IGNORED_SUFFIXES = ("/set", "/get")
+_BRIDGE_DEVICES = "bridge/devices"
 
 
 def backoff_delays(min_s: float = MIN_BACKOFF_S, max_s: float = MAX_BACKOFF_S) -> Iterator[float]:
@@ -61,9 +64,10 @@ class EdgeAgent:
         self.spool = Spool(config.spool_path, max_events=config.spool_max_events)
         self._health = HealthFilter()
         self._silence = SilenceWatch(
-            {d.name: d.checkin_s or CHECKIN_INTERVAL_S.get(d.type, DEFAULT_CHECKIN_S) for d in config.devices},
+            {d.name: d.checkin_s or CHECKIN_INTERVAL_S.get(d.type or "", DEFAULT_CHECKIN_S) for d in config.devices},
             clock(),
         )
+        self.discovered: dict[str, DiscoveredDevice] = {}
         self._stored = asyncio.Event()
         self.uplink_connected = asyncio.Event()
         self.local_connected = asyncio.Event()
@@ -89,16 +93,18 @@ class EdgeAgent:
         if not topic.startswith(self._prefix):
             return []
         name = topic[len(self._prefix):]
+        if name == _BRIDGE_DEVICES:
+            self.on_bridge_devices(payload)
+            return []
         if name.startswith("bridge/") or name.endswith(_IGNORED_SUFFIXES):
             return []
         availability = name.endswith("/availability")
         if availability:
             name = name[: -len("/availability")]
         device = self._devices.get(name)
-        if device is None:
-            if name not in self.unknown_devices:
-                self.unknown_devices.add(name)
-                _LOGGER.warning("home %s: unknown device %r; add it to the configuration", self.config.home, name)
+        if device is None or device.type is None:
+            self._report_unknown(name, "not in the configuration nor in Zigbee2MQTT's device list"
+                                 if device is None else "its type is not configured and not yet discovered")
             return []
         now = self._clock()
         try:
@@ -118,6 +124,43 @@ class EdgeAgent:
         readings = [r for r in readings
                     if r.kind is not EventKind.DEVICE_HEALTH or self._health.worth_sending(device.name, r.data, now)]
         return self._store(device, readings, now)
+
+    def on_bridge_devices(self, payload: bytes) -> None:
+        """Learn models and types from Zigbee2MQTT's retained device list (sent again on every change).
+
+        A configured device without type or model gets them; a paired device missing from the
+        configuration is still forwarded (an SOS button must work before anyone assigns it a room)
+        and reported as unconfigured.
+        """
+        try:
+            self.discovered = parse_bridge_devices(payload)
+        except PayloadError as exc:
+            _LOGGER.warning("home %s: unreadable bridge/devices: %s", self.config.home, exc)
+            return
+        for name, found in self.discovered.items():
+            configured = self._devices.get(name)
+            if configured is None:
+                if found.device_type is None:
+                    continue
+                self._devices[name] = DeviceConfig(name=name, type=found.device_type, model=found.model)
+                self._report_unknown(name, f"paired as a {found.device_type} ({found.model}) but has no room "
+                                     "or role in the configuration; forwarding its events meanwhile")
+            else:
+                if configured.type and found.device_type and configured.type != found.device_type:
+                    _LOGGER.warning("home %s: %s is configured as %s but Zigbee2MQTT's %s looks like a %s",
+                                    self.config.home, name, configured.type, found.model, found.device_type)
+                self._devices[name] = replace(configured, type=configured.type or found.device_type,
+                                              model=configured.model or found.model)
+            device = self._devices[name]
+            if device.type is not None:
+                self._silence.watch(name, device.checkin_s or CHECKIN_INTERVAL_S.get(device.type, DEFAULT_CHECKIN_S),
+                                    self._clock())
+                self.availability.setdefault(name, True)
+
+    def _report_unknown(self, name: str, why: str) -> None:
+        if name not in self.unknown_devices:
+            self.unknown_devices.add(name)
+            _LOGGER.warning("home %s: device %r %s", self.config.home, name, why)
 
     def _store(self, device: DeviceConfig, readings: list[Reading], ts: float) -> list[Event]:
         if not readings:
@@ -143,9 +186,11 @@ class EdgeAgent:
             decoded = msgspec.json.decode(payload)
         except msgspec.DecodeError as exc:
             raise PayloadError(f"not JSON: {exc}") from None
+        except RecursionError:  # msgspec's answer to absurdly nested JSON
+            raise PayloadError("JSON nested too deeply") from None
         if not isinstance(decoded, dict):
             raise PayloadError(f"expected a JSON object, got {type(decoded).__name__}")
-        return list(readings_for(device.type, decoded, device.model))
+        return list(readings_for(device.type or "", decoded, device.model))
 
     def _availability(self, payload: bytes) -> list[Reading]:
         # Current Zigbee2MQTT sends {"state":"online"}; older versions a plain online/offline.

@@ -19,10 +19,14 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class DeviceConfig:
-    """A paired device: its Zigbee2MQTT friendly name, what it is, and where it is."""
+    """A paired device: its Zigbee2MQTT friendly name, what it is, and where it is.
+
+    Only the name, room and role must be written by hand: type and model are learned from
+    Zigbee2MQTT's retained device list when left out.
+    """
 
     name: str
-    type: str
+    type: str | None  # None: learned from Zigbee2MQTT's bridge/devices list
     room: str | None = None
     role: str | None = None
     model: str | None = None  # Zigbee2MQTT model id; picks a model-specific mapping where one exists
@@ -66,8 +70,13 @@ def _device(raw: Any, index: int) -> DeviceConfig:
     name, kind = raw.get("name"), raw.get("type")
     if not isinstance(name, str) or not name:
         raise ConfigError(f"{where}.name: expected the device's Zigbee2MQTT friendly name, got {name!r}")
-    if kind not in DEVICE_TYPES:
-        raise ConfigError(f"{where}.type: expected one of {', '.join(DEVICE_TYPES)}, got {kind!r}")
+    if kind is not None and kind not in DEVICE_TYPES:
+        raise ConfigError(f"{where}.type: expected one of {', '.join(DEVICE_TYPES)} (or leave it out to learn it "
+                          f"from Zigbee2MQTT), got {kind!r}")
+    for text_field in ("room", "role", "model"):
+        value = raw.get(text_field)
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(f"{where}.{text_field}: expected a string, got {value!r}")
     checkin = raw.get("checkin_s")
     if checkin is not None and (not isinstance(checkin, int | float) or checkin <= 0):
         raise ConfigError(f"{where}.checkin_s: expected a positive number of seconds, got {checkin!r}")
@@ -131,8 +140,8 @@ z2m_base_topic: zigbee2mqtt          # Zigbee2MQTT's base_topic setting
 spool_path: h0001-spool.db           # durable store-and-forward queue (relative to this file)
 heartbeat_s: 60                      # status heartbeat period
 spool_max_events: 200000             # bound of the spool; bulk telemetry is dropped first, alarms never
-devices:                             # Zigbee2MQTT friendly name, type, room, role
-  - {name: sos_button, type: button, room: bedroom, role: pendant}
+devices:                             # Zigbee2MQTT friendly name, type, room, role (type and model are
+  - {name: sos_button, type: button, room: bedroom, role: pendant}   # learned from Zigbee2MQTT if left out)
   - {name: hall_motion, type: motion, room: hallway}
   - {name: front_door, type: contact, room: hallway, role: front_door}
 """

@@ -48,9 +48,14 @@ class SilenceWatch:
     """Tracks when each device was last heard and reports those past their check-in interval, once."""
 
     def __init__(self, intervals: dict[str, float], now: float) -> None:
-        self._intervals = intervals
+        self._intervals = dict(intervals)
         self._last_heard = dict.fromkeys(intervals, now)  # a restart gives every device a fresh interval
         self.silent: set[str] = set()
+
+    def watch(self, device: str, interval: float, now: float) -> None:
+        """Supervise a device learned after start-up (or change its interval)."""
+        self._intervals[device] = interval
+        self._last_heard.setdefault(device, now)
 
     def heard(self, device: str, now: float) -> bool:
         """Record a message; True if the device had been reported silent and is back."""
