@@ -21,7 +21,7 @@ from gateway.config import GatewayConfig
 from gateway.forwarder import AlertForwarder
 from gateway.outbox import AlertOutbox
 from gateway.protocol import SHARD_COUNT, Alert, paho_client, shard_filter
-from gateway.worker import GatewayWorker
+from gateway.worker import EventTap, GatewayWorker
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -31,13 +31,14 @@ AlertListener = Callable[[Alert], None]
 class Gateway:
     """One worker process's gateway: `start()`, `stop()`, or use as a context manager."""
 
-    def __init__(self, config: GatewayConfig, *, on_alert: AlertListener | None = None) -> None:
+    def __init__(self, config: GatewayConfig, *, on_alert: AlertListener | None = None,
+                 taps: Sequence[EventTap] = ()) -> None:
         self.config = config
         self._on_alert = on_alert
         self.outbox = AlertOutbox(config.outbox_path)
         self.forwarder = AlertForwarder(self.outbox, config.server_url, token=config.ingest_token)
         self.worker = GatewayWorker(
-            sink=self._sink, shards=config.shards, max_future_skew_s=config.max_future_skew_s
+            sink=self._sink, shards=config.shards, max_future_skew_s=config.max_future_skew_s, taps=taps
         )
         self.connected = threading.Event()
         self.internal_errors = 0

@@ -17,6 +17,7 @@ from gateway.protocol import (
     DEFAULT_MAX_FUTURE_SKEW_S,
     SHARD_COUNT,
     Alert,
+    Event,
     HomeStatus,
     Rejected,
     RejectReason,
@@ -32,6 +33,7 @@ _LOGGER = logging.getLogger(__name__)
 
 _MAX_CACHED_TOPICS = 1_000_000
 AlertSink = Callable[[Sequence[Alert]], None]
+EventTap = Callable[[Event], None]
 
 
 class GatewayWorker:
@@ -45,8 +47,11 @@ class GatewayWorker:
         wall_clock: Callable[[], float] = time.time,
         max_future_skew_s: float = DEFAULT_MAX_FUTURE_SKEW_S,
         dedup_capacity: int = 200_000,
+        taps: Sequence[EventTap] = (),
     ) -> None:
         self._sink = sink
+        # Observers of every accepted event (the telemetry sink, the demo's live view); keep them cheap.
+        self._taps = tuple(taps)
         self._owned = frozenset(shards)
         self._wall_clock = wall_clock
         self._max_future_skew_s = max_future_skew_s
@@ -87,6 +92,8 @@ class GatewayWorker:
         alerts = state.on_event(event, now)  # type: ignore[arg-type]
         if alerts:
             self._emit(alerts)
+        for tap in self._taps:
+            tap(event)  # type: ignore[arg-type]
 
     def tick(self, now: float) -> None:
         """Let time pass for every home whose deadline has come (silence can be an alarm)."""
