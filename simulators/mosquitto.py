@@ -49,7 +49,16 @@ def find_binary() -> str | None:
 class MosquittoProcess:
     """A Mosquitto on a free loopback port with TCP_NODELAY on; `stop()`/`start()` simulate outages."""
 
-    def __init__(self, *, port: int | None = None, persistence: bool = False, extra_config: str = "") -> None:
+    def __init__(
+        self,
+        *,
+        port: int | None = None,
+        persistence: bool = False,
+        password_file: str | None = None,
+        certfile: str | None = None,
+        keyfile: str | None = None,
+        extra_config: str = "",
+    ) -> None:
         binary = find_binary()
         if binary is None:
             raise RuntimeError("the mosquitto binary is not installed; run `apt-get install mosquitto` "
@@ -58,9 +67,13 @@ class MosquittoProcess:
         self.port = port or free_port()
         self._dir = tempfile.mkdtemp(prefix="homesafe-mosquitto-")
         self.config_path = Path(self._dir) / "mosquitto.conf"
-        lines = [
-            f"listener {self.port} 127.0.0.1",
-            "allow_anonymous true",
+        self.tls = certfile is not None
+        lines = [f"listener {self.port} 127.0.0.1"]
+        if certfile:
+            lines += [f"certfile {certfile}", f"keyfile {keyfile}"]
+        lines += ["allow_anonymous false", f"password_file {password_file}"] if password_file else [
+            "allow_anonymous true"]
+        lines += [
             "set_tcp_nodelay true",
             "max_queued_messages 0",
             "max_inflight_messages 0",
@@ -77,13 +90,13 @@ class MosquittoProcess:
 
     @property
     def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
+        return f"{'mqtts' if self.tls else 'mqtt'}://127.0.0.1:{self.port}"
 
     def start(self, timeout_s: float = 10.0) -> MosquittoProcess:
         self._process = subprocess.Popen([self.binary, "-c", str(self.config_path)],
                                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + timeout_s
-        while not broker_answers("127.0.0.1", self.port, 0.5):
+        while not self._listening():
             if self._process.poll() is not None:
                 error = self._process.stderr.read().decode(errors="replace") if self._process.stderr else ""
                 raise RuntimeError(f"mosquitto exited at start: {error.strip()}")
@@ -91,6 +104,15 @@ class MosquittoProcess:
                 raise RuntimeError(f"mosquitto did not answer on port {self.port} within {timeout_s} s")
             time.sleep(0.05)
         return self
+
+    def _listening(self) -> bool:
+        if self.tls:  # an MQTT handshake would need TLS; a TCP accept is enough to know it is up
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+            except OSError:
+                return False
+            return True
+        return broker_answers("127.0.0.1", self.port, 0.5)
 
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
