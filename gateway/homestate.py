@@ -1,17 +1,22 @@
-"""Everything the gateway knows about one home: per-device sequence tracking and its detectors.
+"""Everything the gateway knows about one home: sequence tracking, its hub's link, and its detectors.
 
 Small and bounded by the number of devices in the home; the worker owns one per home it serves and
-never reaches inside.
+never reaches inside. `snapshot()`/`restore()` carry it across a gateway restart as JSON.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from gateway.detectors import Detector, ImmediateAlarms
-from gateway.protocol import Alert, Event, EventKind
+import msgspec
 
+from gateway.detectors import Detector, DeviceHealth, ImmediateAlarms
+from gateway.protocol import SEVERITY_OF, Alert, AlertType, Event, EventKind, HomeStatus
+
+SNAPSHOT_VERSION = 1
+HEARTBEATS_MISSED_BEFORE_OFFLINE = 3
 _NO_ALERTS: tuple[Alert, ...] = ()
 
 
@@ -23,17 +28,25 @@ class SequenceStats:
     late: int = 0  # events that arrived after a newer one of the same device
 
 
-class HomeState:
-    """One home's streaming state; `on_event` returns the alerts the event caused."""
+def default_detectors() -> list[Detector]:
+    """The detectors every home gets."""
+    return [ImmediateAlarms(), DeviceHealth()]
 
-    __slots__ = ("_by_kind", "_detectors", "_last_seq", "home", "last_event_ts", "seq_stats")
+
+class HomeState:
+    """One home's streaming state; `on_event`, `on_status` and `on_tick` return the alerts they cause."""
+
+    __slots__ = ("_by_kind", "_detectors", "_last_seq", "_link_deadline", "_offline_alerted", "home",
+                 "last_event_ts", "seq_stats")
 
     def __init__(self, home: str, detectors: list[Detector] | None = None) -> None:
         self.home = home
         self.last_event_ts = 0.0
         self.seq_stats = SequenceStats()
         self._last_seq: dict[str, int] = {}
-        self._detectors: list[Detector] = detectors if detectors is not None else [ImmediateAlarms()]
+        self._link_deadline: float | None = None  # when the hub's next heartbeat is overdue
+        self._offline_alerted = False
+        self._detectors: list[Detector] = detectors if detectors is not None else default_detectors()
         # Most events (motion, vitals) concern few detectors; index them once instead of asking each.
         self._by_kind: dict[EventKind, tuple[Detector, ...]] = {
             kind: tuple(d for d in self._detectors if kind in d.kinds) for kind in EventKind
@@ -61,9 +74,60 @@ class HomeState:
             return detectors[0].on_event(event, raised_at)
         return [alert for detector in detectors for alert in detector.on_event(event, raised_at)]
 
+    def on_status(self, status: HomeStatus, received_at: float) -> list[Alert]:
+        """A hub's heartbeat or last will: nobody is watching a home whose hub is offline."""
+        if status.online:
+            self._offline_alerted = False
+            self._link_deadline = (received_at + HEARTBEATS_MISSED_BEFORE_OFFLINE * status.heartbeat_s
+                                   if status.heartbeat_s else None)
+            return []
+        self._link_deadline = None
+        return self._offline(status.ts, received_at, "the hub's last will: it lost its connection")
+
     def on_tick(self, now: float, raised_at: float) -> list[Alert]:
-        return [alert for detector in self._detectors for alert in detector.on_tick(now, raised_at)]
+        alerts = [alert for detector in self._detectors for alert in detector.on_tick(now, raised_at)]
+        if self._link_deadline is not None and now >= self._link_deadline:
+            self._link_deadline = None
+            alerts += self._offline(now, raised_at, "no heartbeat from the hub")
+        return alerts
 
     def next_deadline(self) -> float | None:
         deadlines = [d for d in (det.next_deadline() for det in self._detectors) if d is not None]
+        if self._link_deadline is not None:
+            deadlines.append(self._link_deadline)
         return min(deadlines) if deadlines else None
+
+    def _offline(self, ts: float, raised_at: float, why: str) -> list[Alert]:
+        if self._offline_alerted:
+            return []
+        self._offline_alerted = True
+        return [Alert(id=f"home_offline-{self.home}-{ts:.0f}", home=self.home, type=AlertType.HOME_OFFLINE,
+                      severity=SEVERITY_OF[AlertType.HOME_OFFLINE], ts=ts, raised_at=raised_at,
+                      evidence={"reason": why, "last_event_ts": self.last_event_ts})]
+
+    def snapshot(self) -> bytes:
+        """The state as JSON, versioned, to survive a gateway restart."""
+        return msgspec.json.encode({
+            "version": SNAPSHOT_VERSION, "home": self.home, "last_event_ts": self.last_event_ts,
+            "last_seq": self._last_seq, "link_deadline": self._link_deadline,
+            "offline_alerted": self._offline_alerted,
+            "detectors": [d.snapshot() for d in self._detectors],
+        })
+
+    @classmethod
+    def restore(cls, blob: bytes, detectors: list[Detector] | None = None) -> HomeState:
+        """Rebuild a home from `snapshot()`; refuses a snapshot of another version."""
+        state: dict[str, Any] = msgspec.json.decode(blob)
+        if state.get("version") != SNAPSHOT_VERSION:
+            raise ValueError(f"home snapshot version {state.get('version')!r}, expected {SNAPSHOT_VERSION}")
+        home = cls(state["home"], detectors)
+        home.last_event_ts = float(state["last_event_ts"])
+        home._last_seq = {str(k): int(v) for k, v in state["last_seq"].items()}
+        home._link_deadline = state["link_deadline"]
+        home._offline_alerted = bool(state["offline_alerted"])
+        saved = state["detectors"]
+        if len(saved) != len(home._detectors):
+            raise ValueError(f"snapshot has {len(saved)} detectors, this gateway runs {len(home._detectors)}")
+        for detector, detector_state in zip(home._detectors, saved, strict=True):
+            detector.restore(detector_state)
+        return home

@@ -139,6 +139,15 @@ class GatewayWorker:
             self._reject(status, topic, payload)
             return
         self.statuses[status.home] = status  # type: ignore[union-attr]
+        alerts = self._home(status.home).on_status(status, self._wall_clock())  # type: ignore[union-attr,arg-type]
+        if alerts:
+            self._emit(alerts)
+
+    def _home(self, home: str) -> HomeState:
+        state = self.homes.get(home)
+        if state is None:
+            state = self.homes[home] = HomeState(home)
+        return state
 
     def _emit(self, alerts: Sequence[Alert]) -> None:
         self._sink(alerts)

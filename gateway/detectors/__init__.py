@@ -1,6 +1,7 @@
 """Per-home streaming detectors; each turns events (and the passing of event time) into alerts."""
 
-from gateway.detectors.base import Detector
+from gateway.detectors.base import Detector, alert_for_event, event_evidence
+from gateway.detectors.device_health import DeviceHealth
 from gateway.detectors.immediate import ImmediateAlarms
 
-__all__ = ["Detector", "ImmediateAlarms"]
+__all__ = ["Detector", "DeviceHealth", "ImmediateAlarms", "alert_for_event", "event_evidence"]

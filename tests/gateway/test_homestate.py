@@ -1,0 +1,45 @@
+"""A home's hub link and a home's state across a gateway restart."""
+
+import pytest
+
+from gateway.homestate import HomeState
+from gateway.protocol import AlertType, Event, EventKind, HomeStatus
+
+T0 = 1_800_000_000.0
+
+
+def test_last_will_raises_home_offline_once_and_a_heartbeat_rearms_it() -> None:
+    home = HomeState("h1")
+    assert home.on_status(HomeStatus(home="h1", online=True, ts=T0, heartbeat_s=60), T0) == []
+    [offline] = home.on_status(HomeStatus(home="h1", online=False, ts=T0 + 10), T0 + 10)
+    assert offline.type is AlertType.HOME_OFFLINE and "last will" in offline.evidence["reason"]
+    assert home.on_status(HomeStatus(home="h1", online=False, ts=T0 + 10), T0 + 11) == [], "retained redelivery"
+    home.on_status(HomeStatus(home="h1", online=True, ts=T0 + 100, heartbeat_s=60), T0 + 100)
+    assert home.on_status(HomeStatus(home="h1", online=False, ts=T0 + 200), T0 + 200)
+
+
+def test_missing_heartbeats_raise_home_offline_when_the_deadline_passes() -> None:
+    home = HomeState("h1")
+    home.on_status(HomeStatus(home="h1", online=True, ts=T0, heartbeat_s=60), T0)
+    assert home.next_deadline() == T0 + 180
+    assert home.on_tick(T0 + 179, T0 + 179) == []
+    [offline] = home.on_tick(T0 + 181, T0 + 181)
+    assert offline.evidence["reason"] == "no heartbeat from the hub"
+    assert home.on_tick(T0 + 400, T0 + 400) == []
+
+
+def test_snapshot_round_trip_keeps_episodes_and_sequences() -> None:
+    home = HomeState("h1")
+    smoke = Event(id="s1", home="h1", device="smoke1", kind=EventKind.SMOKE, ts=T0, seq=4, value=True)
+    assert len(home.on_event(smoke, T0)) == 1
+    restored = HomeState.restore(home.snapshot())
+    again = Event(id="s2", home="h1", device="smoke1", kind=EventKind.SMOKE, ts=T0 + 5, seq=5, value=True)
+    assert restored.on_event(again, T0 + 5) == [], "a restart must not re-raise the smoke episode"
+    assert restored.seq_stats.gaps == 0
+    assert len(home.snapshot()) < 10_000
+
+
+def test_snapshot_of_another_version_is_refused() -> None:
+    blob = HomeState("h1").snapshot().replace(b'"version":1', b'"version":99')
+    with pytest.raises(ValueError, match="version 99"):
+        HomeState.restore(blob)
