@@ -86,15 +86,29 @@ def _cmd_edge(args: argparse.Namespace) -> int:
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from gateway.protocol import BrokerSettings
-    from simulators.run import SimulationOptions, run_simulation
+    from simulators.run import SimulationOptions, list_scenarios, run_simulation
 
-    options = SimulationOptions(broker=BrokerSettings.from_url(args.broker), homes=args.homes,
-                                base_topic=args.base_topic, press_every_s=args.press_every,
-                                duration_s=args.duration, seed=args.seed)
+    if args.list_scenarios:
+        print(list_scenarios())
+        return 0
+    options = SimulationOptions(
+        broker=BrokerSettings.from_url(args.broker), scenario=args.scenario, homes=args.homes,
+        base_topic=args.base_topic, speed=args.speed, duration_s=args.duration, rate_per_home=args.rate_per_home,
+        press_every_s=args.press_every, qos=args.qos, seed=args.seed, uplink_hook=args.uplink_hook,
+        dry_run=args.dry_run, print_edge_config=args.print_edge_config, progress_every_s=args.progress_every)
     try:
-        return asyncio.run(run_simulation(options))
+        return run_simulation(options, echo=lambda line: print(line, flush=True))
     except KeyboardInterrupt:
         return 0
+
+
+def _speed(value: str) -> float:
+    if value in ("max", "inf"):
+        return float("inf")
+    speed = float(value)
+    if not speed > 0:
+        raise argparse.ArgumentTypeError(f"speed must be positive or max, got {value}")
+    return speed
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -135,15 +149,43 @@ def build_parser() -> argparse.ArgumentParser:
     edge.add_argument("--example-config", action="store_true", help="print a complete example configuration")
     edge.set_defaults(func=_cmd_edge)
 
-    simulate = sub.add_parser("simulate", help="simulated homes publishing Zigbee2MQTT payloads")
-    simulate.add_argument("--broker", default=_env("MQTT_URL", DEFAULT_BROKER_URL))
-    simulate.add_argument("--homes", type=int, default=1)
-    simulate.add_argument("--base-topic", default="zigbee2mqtt",
-                          help="Zigbee2MQTT base topic; {home} is replaced, e.g. zigbee2mqtt/{home}")
-    simulate.add_argument("--press-every", type=float, default=None, help="press a random button every SECONDS")
-    simulate.add_argument("--duration", type=float, default=None, help="stop after SECONDS")
-    simulate.add_argument("--seed", type=int, default=1)
+    simulate = sub.add_parser(
+        "simulate", help="simulated homes publishing Zigbee2MQTT payloads: a scenario, or load at scale",
+        description="With --scenario: run a scenario file (homes, routine, timeline of falls, presses, faults...). "
+                    "Without: scale mode, --homes homes at --rate-per-home messages per second from one process.")
+    simulate.add_argument("--scenario", help="scenario YAML file, or a bundled scenario's name (--list-scenarios)")
+    simulate.add_argument("--list-scenarios", action="store_true", help="list the bundled scenarios and exit")
+    simulate.add_argument("--broker", default=_env("MQTT_URL", DEFAULT_BROKER_URL),
+                          help="broker URL (default $HOMESAFE_MQTT_URL or mqtt://127.0.0.1:1883)")
+    simulate.add_argument("--homes", type=int, default=None,
+                          help="homes h0001..hN (scale mode: default 1; with a scenario: overrides its homes)")
+    simulate.add_argument("--base-topic", default=None,
+                          help="Zigbee2MQTT base topic; {home} is replaced (default zigbee2mqtt, or "
+                               "zigbee2mqtt/{home} with several homes)")
+    simulate.add_argument("--speed", type=_speed, default=None,
+                          help="scenario: simulated seconds per real second, overriding the file's (max = no waiting)")
+    simulate.add_argument("--rate-per-home", type=float, default=None,
+                          help="scale mode: messages per second per home (default 0.26, a city's average)")
+    simulate.add_argument("--qos", type=int, choices=(0, 1), default=None, help="scale mode: MQTT QoS (default 0)")
+    simulate.add_argument("--press-every", type=float, default=None,
+                          help="scale mode: press a random home's call button every SECONDS")
+    simulate.add_argument("--duration", type=float, default=None, help="stop after SECONDS of wall-clock time")
+    simulate.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's, or 1)")
+    simulate.add_argument("--uplink-hook", default=None,
+                          help="scenario: command run as `CMD down HOME SECONDS` and `CMD up HOME 0` for "
+                               "uplink_drop steps (the simulator cannot cut an edge agent's uplink itself)")
+    simulate.add_argument("--dry-run", action="store_true",
+                          help="scenario: print the messages it would publish, without a broker or waiting")
+    simulate.add_argument("--print-edge-config", action="store_true",
+                          help="print edge agent configurations (YAML) matching the simulated homes, and exit")
+    simulate.add_argument("--progress-every", type=float, default=5.0,
+                          help="scale mode: print progress every SECONDS (default 5)")
     simulate.set_defaults(func=_cmd_simulate)
+
+    from homesafe.detect import add_detect_parser, add_train_parser
+
+    add_detect_parser(sub)
+    add_train_parser(sub)
     return parser
 
 
