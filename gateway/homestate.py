@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from gateway.detectors import Detector, DeviceHealth, ImmediateAlarms
+from gateway.detectors import BedVitals, Detector, DeviceHealth, ImmediateAlarms
 from gateway.protocol import SEVERITY_OF, Alert, AlertType, Event, EventKind, HomeStatus
 
 SNAPSHOT_VERSION = 1
@@ -30,7 +30,7 @@ class SequenceStats:
 
 def default_detectors() -> list[Detector]:
     """The detectors every home gets."""
-    return [ImmediateAlarms(), DeviceHealth()]
+    return [ImmediateAlarms(), DeviceHealth(), BedVitals()]
 
 
 class HomeState:

@@ -43,3 +43,16 @@ def test_snapshot_of_another_version_is_refused() -> None:
     blob = HomeState("h1").snapshot().replace(b'"version":1', b'"version":99')
     with pytest.raises(ValueError, match="version 99"):
         HomeState.restore(blob)
+
+
+def test_bed_vitals_reach_the_home_as_one_vitals_alert() -> None:
+    home = HomeState("h1")
+    home.on_event(Event(id="b0", home="h1", device="mat", kind=EventKind.BED, ts=T0, seq=0, value=True), T0)
+    alerts = []
+    for i in range(1, 40):
+        vitals = Event(id=f"v{i}", home="h1", device="mat", kind=EventKind.VITALS, ts=T0 + 10 * i, seq=i,
+                       data={"heart_rate": 36, "breathing_rate": 14})
+        alerts += home.on_event(vitals, T0 + 10 * i)
+    assert [(a.type, a.evidence["reason"], a.evidence["metric"]) for a in alerts] == [
+        (AlertType.VITALS, "bound", "heart_rate")]
+    assert alerts[0].model_version == "vitals-1"
