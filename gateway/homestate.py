@@ -12,10 +12,14 @@ from typing import Any
 
 import msgspec
 
-from gateway.detectors import BedVitals, Detector, DeviceHealth, ImmediateAlarms
+from gateway.detectors import BedVitals, Detector, DeviceHealth, ImmediateAlarms, WearableFalls
 from gateway.protocol import SEVERITY_OF, Alert, AlertType, Event, EventKind, HomeStatus
 
 SNAPSHOT_VERSION = 1
+# A pendant and a wristband pressed together, a radar and a wearable seeing the same fall, two smoke
+# detectors in one fire: one emergency, one alert, when they come within this window.
+MERGE_WINDOW_S = 60.0
+MERGED_TYPES = frozenset({AlertType.SOS, AlertType.FALL, AlertType.SMOKE, AlertType.GAS, AlertType.WATER})
 HEARTBEATS_MISSED_BEFORE_OFFLINE = 3
 _NO_ALERTS: tuple[Alert, ...] = ()
 
@@ -30,14 +34,14 @@ class SequenceStats:
 
 def default_detectors() -> list[Detector]:
     """The detectors every home gets."""
-    return [ImmediateAlarms(), DeviceHealth(), BedVitals()]
+    return [ImmediateAlarms(), DeviceHealth(), BedVitals(), WearableFalls()]
 
 
 class HomeState:
     """One home's streaming state; `on_event`, `on_status` and `on_tick` return the alerts they cause."""
 
-    __slots__ = ("_by_kind", "_detectors", "_last_seq", "_link_deadline", "_offline_alerted", "home",
-                 "last_event_ts", "seq_stats")
+    __slots__ = ("_by_kind", "_detectors", "_last_alert_ts", "_last_seq", "_link_deadline", "_offline_alerted",
+                 "home", "last_event_ts", "seq_stats")
 
     def __init__(self, home: str, detectors: list[Detector] | None = None) -> None:
         self.home = home
@@ -46,6 +50,7 @@ class HomeState:
         self._last_seq: dict[str, int] = {}
         self._link_deadline: float | None = None  # when the hub's next heartbeat is overdue
         self._offline_alerted = False
+        self._last_alert_ts: dict[str, float] = {}  # alert type -> event time of the last one raised
         self._detectors: list[Detector] = detectors if detectors is not None else default_detectors()
         # Most events (motion, vitals) concern few detectors; index them once instead of asking each.
         self._by_kind: dict[EventKind, tuple[Detector, ...]] = {
@@ -70,9 +75,19 @@ class HomeState:
         detectors = self._by_kind[event.kind]
         if not detectors:
             return _NO_ALERTS
-        if len(detectors) == 1:
-            return detectors[0].on_event(event, raised_at)
-        return [alert for detector in detectors for alert in detector.on_event(event, raised_at)]
+        alerts = [alert for detector in detectors for alert in detector.on_event(event, raised_at)]
+        return self._merge(alerts) if alerts else _NO_ALERTS
+
+    def _merge(self, alerts: list[Alert]) -> list[Alert]:
+        kept = []
+        for alert in alerts:
+            if alert.type in MERGED_TYPES:
+                last = self._last_alert_ts.get(alert.type)
+                self._last_alert_ts[alert.type] = alert.ts if last is None else max(last, alert.ts)
+                if last is not None and abs(alert.ts - last) < MERGE_WINDOW_S:
+                    continue
+            kept.append(alert)
+        return kept
 
     def on_status(self, status: HomeStatus, received_at: float) -> list[Alert]:
         """A hub's heartbeat or last will: nobody is watching a home whose hub is offline."""
@@ -110,7 +125,7 @@ class HomeState:
         return msgspec.json.encode({
             "version": SNAPSHOT_VERSION, "home": self.home, "last_event_ts": self.last_event_ts,
             "last_seq": self._last_seq, "link_deadline": self._link_deadline,
-            "offline_alerted": self._offline_alerted,
+            "offline_alerted": self._offline_alerted, "last_alert_ts": self._last_alert_ts,
             "detectors": [d.snapshot() for d in self._detectors],
         })
 
@@ -125,6 +140,7 @@ class HomeState:
         home._last_seq = {str(k): int(v) for k, v in state["last_seq"].items()}
         home._link_deadline = state["link_deadline"]
         home._offline_alerted = bool(state["offline_alerted"])
+        home._last_alert_ts = {str(k): float(v) for k, v in state.get("last_alert_ts", {}).items()}
         saved = state["detectors"]
         if len(saved) != len(home._detectors):
             raise ValueError(f"snapshot has {len(saved)} detectors, this gateway runs {len(home._detectors)}")

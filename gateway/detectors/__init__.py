@@ -2,7 +2,16 @@
 
 from gateway.detectors.base import Detector, alert_for_event, event_evidence
 from gateway.detectors.device_health import DeviceHealth
+from gateway.detectors.falls import WearableFalls
 from gateway.detectors.immediate import ImmediateAlarms
 from gateway.detectors.vitals import BedVitals
 
-__all__ = ["BedVitals", "Detector", "DeviceHealth", "ImmediateAlarms", "alert_for_event", "event_evidence"]
+__all__ = [
+    "BedVitals",
+    "Detector",
+    "DeviceHealth",
+    "ImmediateAlarms",
+    "WearableFalls",
+    "alert_for_event",
+    "event_evidence",
+]

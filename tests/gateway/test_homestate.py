@@ -34,7 +34,7 @@ def test_snapshot_round_trip_keeps_episodes_and_sequences() -> None:
     assert len(home.on_event(smoke, T0)) == 1
     restored = HomeState.restore(home.snapshot())
     again = Event(id="s2", home="h1", device="smoke1", kind=EventKind.SMOKE, ts=T0 + 5, seq=5, value=True)
-    assert restored.on_event(again, T0 + 5) == [], "a restart must not re-raise the smoke episode"
+    assert not restored.on_event(again, T0 + 5), "a restart must not re-raise the smoke episode"
     assert restored.seq_stats.gaps == 0
     assert len(home.snapshot()) < 10_000
 
@@ -56,3 +56,14 @@ def test_bed_vitals_reach_the_home_as_one_vitals_alert() -> None:
     assert [(a.type, a.evidence["reason"], a.evidence["metric"]) for a in alerts] == [
         (AlertType.VITALS, "bound", "heart_rate")]
     assert alerts[0].model_version == "vitals-1"
+
+
+def test_the_same_emergency_seen_by_two_devices_is_one_alert() -> None:
+    home = HomeState("h1")
+    radar = Event(id="r1", home="h1", device="radar", kind=EventKind.FALL, ts=T0, seq=0, value=True)
+    pendant = Event(id="p1", home="h1", device="pendant", kind=EventKind.SOS, ts=T0 + 1, seq=0, value=True)
+    band = Event(id="w1", home="h1", device="wristband", kind=EventKind.FALL, ts=T0 + 3, seq=0, value=True)
+    alerts = [a for e in (radar, pendant, band) for a in home.on_event(e, T0)]
+    assert [a.type for a in alerts] == [AlertType.FALL, AlertType.SOS]
+    later = Event(id="w2", home="h1", device="wristband", kind=EventKind.FALL, ts=T0 + 600, seq=1, value=True)
+    assert [a.type for a in home.on_event(later, T0)] == [AlertType.FALL]
