@@ -16,9 +16,15 @@ class GatewayConfig:
     ingest_token: str | None = None
     shards: frozenset[int] = frozenset(range(SHARD_COUNT))
     outbox_path: str = "homesafe-gateway-outbox.db"
+    state_path: str | None = None  # per-home state kept across restarts; None: beside the outbox
+    save_interval_s: float = 10.0
     worker_id: str = "gw-0"
     max_future_skew_s: float = DEFAULT_MAX_FUTURE_SKEW_S
     tick_interval_s: float = 1.0
+
+    @property
+    def state_file(self) -> str:
+        return self.state_path or str(self.outbox_path).removesuffix(".db") + "-state.db"
 
     @property
     def client_id(self) -> str:

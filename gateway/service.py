@@ -20,7 +20,8 @@ import paho.mqtt.client as paho
 from gateway.config import GatewayConfig
 from gateway.forwarder import AlertForwarder
 from gateway.outbox import AlertOutbox
-from gateway.protocol import SHARD_COUNT, Alert, paho_client, shard_filter
+from gateway.protocol import SHARD_COUNT, Alert, paho_client, shard_filter, shard_of
+from gateway.statestore import StateStore
 from gateway.worker import EventTap, GatewayWorker
 
 _LOGGER = logging.getLogger(__name__)
@@ -40,6 +41,12 @@ class Gateway:
         self.worker = GatewayWorker(
             sink=self._sink, shards=config.shards, max_future_skew_s=config.max_future_skew_s, taps=taps
         )
+        self.state_store = StateStore(config.state_file)
+        restored = self.state_store.load()
+        self.worker.homes.update({home: state for home, state in restored.items()
+                                  if shard_of(home) in config.shards})
+        if restored:
+            _LOGGER.info("gateway %s restored the state of %d homes", config.worker_id, len(self.worker.homes))
         self.connected = threading.Event()
         self.internal_errors = 0
         self._stop = threading.Event()
@@ -50,6 +57,7 @@ class Gateway:
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
         # Few workers, so no stampede to fear: come back fast after a broker restart.
         self._client.reconnect_delay_set(min_delay=1, max_delay=5)
 
@@ -69,7 +77,15 @@ class Gateway:
         self._network.join(5)
         self.forwarder.stop()
         self._ticker.join(2)
+        with self._lock:
+            self.save_state()
+        self.state_store.close()
         self.outbox.close()
+
+    def save_state(self) -> int:
+        """Save the homes that changed since the last save (call with the worker lock held)."""
+        dirty, self.worker.dirty = self.worker.dirty, set()
+        return self.state_store.save(self.worker.homes[h] for h in dirty if h in self.worker.homes)
 
     def __enter__(self) -> Gateway:
         self.start()
@@ -98,7 +114,13 @@ class Gateway:
             return
         _LOGGER.info("gateway %s connected to %s, %d shards", self.config.worker_id, self.config.broker.url,
                      len(self.config.shards))
-        self.connected.set()
+
+    def _on_subscribe(self, _client: paho.Client, _userdata: Any, _mid: int, reasons: Any, _props: Any) -> None:
+        failed = [r for r in reasons if r.is_failure]
+        if failed:
+            _LOGGER.error("broker refused the gateway's subscriptions: %s", failed)
+            return
+        self.connected.set()  # only now does the broker route our shards to us
 
     def _on_disconnect(self, _client: paho.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
         self.connected.clear()
@@ -123,6 +145,10 @@ class Gateway:
                 self._on_alert(alert)
 
     def _tick_loop(self) -> None:
+        next_save = time.monotonic() + self.config.save_interval_s
         while not self._stop.wait(self.config.tick_interval_s):
             with self._lock:
                 self.worker.tick(time.time())
+                if time.monotonic() >= next_save:
+                    self.save_state()
+                    next_save = time.monotonic() + self.config.save_interval_s

@@ -59,6 +59,7 @@ class GatewayWorker:
         # Topics repeat per home; parsing and shard-checking each once saves a split and a CRC per message.
         self._topics: dict[str, TopicParts | Rejected] = {}
         self.homes: dict[str, HomeState] = {}
+        self.dirty: set[str] = set()  # homes changed since their state was last saved
         self.statuses: dict[str, HomeStatus] = {}
         self.accepted = 0
         self.duplicates = 0
@@ -89,6 +90,7 @@ class GatewayWorker:
         state = self.homes.get(home)
         if state is None:
             state = self.homes[home] = HomeState(home)
+        self.dirty.add(home)
         alerts = state.on_event(event, now)  # type: ignore[arg-type]
         if alerts:
             self._emit(alerts)
@@ -101,6 +103,7 @@ class GatewayWorker:
         for state in self.homes.values():
             deadline = state.next_deadline()
             if deadline is not None and deadline <= now:
+                self.dirty.add(state.home)
                 alerts = state.on_tick(now, raised_at)
                 if alerts:
                     self._emit(alerts)
@@ -144,6 +147,7 @@ class GatewayWorker:
             self._emit(alerts)
 
     def _home(self, home: str) -> HomeState:
+        self.dirty.add(home)
         state = self.homes.get(home)
         if state is None:
             state = self.homes[home] = HomeState(home)
