@@ -21,6 +21,9 @@ SNAPSHOT_VERSION = 1
 MERGE_WINDOW_S = 60.0
 MERGED_TYPES = frozenset({AlertType.SOS, AlertType.FALL, AlertType.SMOKE, AlertType.GAS, AlertType.WATER})
 HEARTBEATS_MISSED_BEFORE_OFFLINE = 3
+# A broker restart disconnects every hub at once and their last wills all fire: only a hub still
+# offline after this grace is an alert, or one central hiccup would page every responder in the city.
+OFFLINE_GRACE_S = 300.0
 _NO_ALERTS: tuple[Alert, ...] = ()
 
 
@@ -40,15 +43,16 @@ def default_detectors() -> list[Detector]:
 class HomeState:
     """One home's streaming state; `on_event`, `on_status` and `on_tick` return the alerts they cause."""
 
-    __slots__ = ("_by_kind", "_detectors", "_last_alert_ts", "_last_seq", "_link_deadline", "_offline_alerted",
-                 "home", "last_event_ts", "seq_stats")
+    __slots__ = ("_by_kind", "_detectors", "_last_alert_ts", "_last_seq", "_link_deadline", "_link_reason",
+                 "_offline_alerted", "home", "last_event_ts", "seq_stats")
 
     def __init__(self, home: str, detectors: list[Detector] | None = None) -> None:
         self.home = home
         self.last_event_ts = 0.0
         self.seq_stats = SequenceStats()
         self._last_seq: dict[str, int] = {}
-        self._link_deadline: float | None = None  # when the hub's next heartbeat is overdue
+        self._link_deadline: float | None = None  # when the hub's silence or last will becomes an alert
+        self._link_reason = ""
         self._offline_alerted = False
         self._last_alert_ts: dict[str, float] = {}  # alert type -> event time of the last one raised
         self._detectors: list[Detector] = detectors if detectors is not None else default_detectors()
@@ -90,20 +94,24 @@ class HomeState:
         return kept
 
     def on_status(self, status: HomeStatus, received_at: float) -> list[Alert]:
-        """A hub's heartbeat or last will: nobody is watching a home whose hub is offline."""
+        """A hub's heartbeat or last will: nobody is watching a home whose hub stays offline."""
         if status.online:
             self._offline_alerted = False
-            self._link_deadline = (received_at + HEARTBEATS_MISSED_BEFORE_OFFLINE * status.heartbeat_s
-                                   if status.heartbeat_s else None)
-            return []
-        self._link_deadline = None
-        return self._offline(status.ts, received_at, "the hub's last will: it lost its connection")
+            if status.heartbeat_s:
+                self._link_deadline = received_at + HEARTBEATS_MISSED_BEFORE_OFFLINE * status.heartbeat_s
+                self._link_reason = "no heartbeat from the hub"
+            else:
+                self._link_deadline = None
+        else:
+            self._link_deadline = received_at + OFFLINE_GRACE_S
+            self._link_reason = f"the hub lost its connection (last will) and stayed offline {OFFLINE_GRACE_S:.0f} s"
+        return []
 
     def on_tick(self, now: float, raised_at: float) -> list[Alert]:
         alerts = [alert for detector in self._detectors for alert in detector.on_tick(now, raised_at)]
         if self._link_deadline is not None and now >= self._link_deadline:
             self._link_deadline = None
-            alerts += self._offline(now, raised_at, "no heartbeat from the hub")
+            alerts += self._offline(now, raised_at, self._link_reason)
         return alerts
 
     def next_deadline(self) -> float | None:
@@ -125,7 +133,8 @@ class HomeState:
         return msgspec.json.encode({
             "version": SNAPSHOT_VERSION, "home": self.home, "last_event_ts": self.last_event_ts,
             "last_seq": self._last_seq, "link_deadline": self._link_deadline,
-            "offline_alerted": self._offline_alerted, "last_alert_ts": self._last_alert_ts,
+            "link_reason": self._link_reason, "offline_alerted": self._offline_alerted,
+            "last_alert_ts": self._last_alert_ts,
             "detectors": [d.snapshot() for d in self._detectors],
         })
 
@@ -139,6 +148,7 @@ class HomeState:
         home.last_event_ts = float(state["last_event_ts"])
         home._last_seq = {str(k): int(v) for k, v in state["last_seq"].items()}
         home._link_deadline = state["link_deadline"]
+        home._link_reason = str(state.get("link_reason", ""))
         home._offline_alerted = bool(state["offline_alerted"])
         home._last_alert_ts = {str(k): float(v) for k, v in state.get("last_alert_ts", {}).items()}
         saved = state["detectors"]

@@ -2,20 +2,32 @@
 
 import pytest
 
-from gateway.homestate import HomeState
+from gateway.homestate import OFFLINE_GRACE_S, HomeState
 from gateway.protocol import AlertType, Event, EventKind, HomeStatus
 
 T0 = 1_800_000_000.0
 
 
-def test_last_will_raises_home_offline_once_and_a_heartbeat_rearms_it() -> None:
+def test_a_hub_offline_past_the_grace_raises_home_offline_once_and_a_return_cancels_it() -> None:
     home = HomeState("h1")
     assert home.on_status(HomeStatus(home="h1", online=True, ts=T0, heartbeat_s=60), T0) == []
-    [offline] = home.on_status(HomeStatus(home="h1", online=False, ts=T0 + 10), T0 + 10)
+    assert home.on_status(HomeStatus(home="h1", online=False, ts=T0 + 10), T0 + 10) == []
+    assert home.on_tick(T0 + 10 + OFFLINE_GRACE_S - 1, T0) == []
+    [offline] = home.on_tick(T0 + 10 + OFFLINE_GRACE_S, T0)
     assert offline.type is AlertType.HOME_OFFLINE and "last will" in offline.evidence["reason"]
-    assert home.on_status(HomeStatus(home="h1", online=False, ts=T0 + 10), T0 + 11) == [], "retained redelivery"
-    home.on_status(HomeStatus(home="h1", online=True, ts=T0 + 100, heartbeat_s=60), T0 + 100)
-    assert home.on_status(HomeStatus(home="h1", online=False, ts=T0 + 200), T0 + 200)
+    assert home.on_tick(T0 + 10_000, T0) == []
+    home.on_status(HomeStatus(home="h1", online=True, ts=T0 + 20_000, heartbeat_s=60), T0 + 20_000)
+    home.on_status(HomeStatus(home="h1", online=False, ts=T0 + 20_010), T0 + 20_010)
+    assert home.on_tick(T0 + 20_010 + OFFLINE_GRACE_S, T0), "a new episode after the hub came back"
+
+
+def test_a_broker_restart_that_fires_every_will_alerts_nobody_when_hubs_return() -> None:
+    home = HomeState("h1")
+    home.on_status(HomeStatus(home="h1", online=True, ts=T0, heartbeat_s=60), T0)
+    home.on_status(HomeStatus(home="h1", online=False, ts=T0 + 5), T0 + 5)
+    home.on_status(HomeStatus(home="h1", online=True, ts=T0 + 40, heartbeat_s=60), T0 + 40)
+    assert home.on_tick(T0 + 40 + 179, T0) == []  # before the next heartbeat is overdue
+    assert home.next_deadline() == T0 + 40 + 180, "the last will no longer counts"
 
 
 def test_missing_heartbeats_raise_home_offline_when_the_deadline_passes() -> None:
