@@ -47,6 +47,11 @@ def backoff_delays(min_s: float = MIN_BACKOFF_S, max_s: float = MAX_BACKOFF_S) -
         delay = min(delay * 2, max_s)
 
 
+def local_utc_offset(ts: float) -> int:
+    """The hub's local UTC offset at `ts`, in seconds (from its time zone, daylight saving included)."""
+    return int(time.localtime(ts).tm_gmtoff)
+
+
 class EdgeAgent:
     """Runs until cancelled: `await agent.run()`; counters are public for heartbeats and tests."""
 
@@ -247,7 +252,8 @@ class EdgeAgent:
         """The retained status message: a heartbeat when online, the last will when not."""
         return encode(HomeStatus(
             home=self.config.home, online=online, ts=self._clock(), agent=AGENT_VERSION,
-            heartbeat_s=self.config.heartbeat_s, spool_depth=self.spool.depth(), devices=dict(self.availability),
+            heartbeat_s=self.config.heartbeat_s, utc_offset_s=local_utc_offset(self._clock()),
+            spool_depth=self.spool.depth(), devices=dict(self.availability),
             unconfigured=sorted(self.unknown_devices), payload_errors=sum(self.payload_errors.values()),
             dropped=self.spool.dropped(),
         ))

@@ -33,13 +33,17 @@ class Gateway:
     """One worker process's gateway: `start()`, `stop()`, or use as a context manager."""
 
     def __init__(self, config: GatewayConfig, *, on_alert: AlertListener | None = None,
-                 taps: Sequence[EventTap] = ()) -> None:
+                 taps: Sequence[EventTap] = (), clock: Callable[[], float] = time.time) -> None:
+        """`clock` is wall time in production; a simulation passes its simulated clock so silences
+        and timestamps are judged in the homes' time."""
         self.config = config
+        self._clock = clock
         self._on_alert = on_alert
         self.outbox = AlertOutbox(config.outbox_path)
         self.forwarder = AlertForwarder(self.outbox, config.server_url, token=config.ingest_token)
         self.worker = GatewayWorker(
-            sink=self._sink, shards=config.shards, max_future_skew_s=config.max_future_skew_s, taps=taps
+            sink=self._sink, shards=config.shards, max_future_skew_s=config.max_future_skew_s, taps=taps,
+            wall_clock=clock,
         )
         self.state_store = StateStore(config.state_file)
         restored = self.state_store.load()
@@ -148,7 +152,7 @@ class Gateway:
         next_save = time.monotonic() + self.config.save_interval_s
         while not self._stop.wait(self.config.tick_interval_s):
             with self._lock:
-                self.worker.tick(time.time())
+                self.worker.tick(self._clock())
                 if time.monotonic() >= next_save:
                     self.save_state()
                     next_save = time.monotonic() + self.config.save_interval_s

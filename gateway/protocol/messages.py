@@ -129,6 +129,7 @@ class HomeStatus(msgspec.Struct, frozen=True, omit_defaults=True):
     ts: EpochSeconds
     agent: str | None = None
     heartbeat_s: float | None = None
+    utc_offset_s: int | None = None  # the home's local time offset: routines are learned in local time
     spool_depth: int | None = None
     devices: dict[str, bool] = {}  # device -> available (not reported offline, not silent)
     unconfigured: list[str] = []  # devices heard but missing from the configuration
