@@ -283,7 +283,9 @@ class EdgeAgent:
                 await asyncio.sleep(delay)
 
     async def _drain_forever(self, client: aiomqtt.Client) -> None:
-        next_heartbeat = time.monotonic() + self.config.heartbeat_s
+        # Heartbeats follow the agent's clock (a simulation's clock runs faster than the wall), checked
+        # at least every second of wall time.
+        next_heartbeat = self._clock() + self.config.heartbeat_s
         while True:
             self._stored.clear()
             batch = self.spool.peek(PUBLISH_BATCH)
@@ -294,8 +296,8 @@ class EdgeAgent:
                 self.spool.remove([pos for pos, _, _ in batch])
                 self.events_published += len(batch)
                 continue
-            if time.monotonic() >= next_heartbeat:
+            if self._clock() >= next_heartbeat:
                 await client.publish(self._status_topic, self.status(online=True), qos=1, retain=True)
-                next_heartbeat = time.monotonic() + self.config.heartbeat_s
+                next_heartbeat = self._clock() + self.config.heartbeat_s
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stored.wait(), timeout=max(0.0, next_heartbeat - time.monotonic()))
+                await asyncio.wait_for(self._stored.wait(), timeout=min(1.0, max(0.0, next_heartbeat - self._clock())))

@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from gateway.detectors import BedVitals, Detector, DeviceHealth, ImmediateAlarms, WearableFalls
+from gateway.detectors import BedVitals, Detector, DeviceHealth, ImmediateAlarms, Inactivity, WearableFalls
 from gateway.protocol import SEVERITY_OF, Alert, AlertType, Event, EventKind, HomeStatus
 
 SNAPSHOT_VERSION = 1
@@ -35,9 +35,9 @@ class SequenceStats:
     late: int = 0  # events that arrived after a newer one of the same device
 
 
-def default_detectors() -> list[Detector]:
+def default_detectors(home: str) -> list[Detector]:
     """The detectors every home gets."""
-    return [ImmediateAlarms(), DeviceHealth(), BedVitals(), WearableFalls()]
+    return [ImmediateAlarms(), DeviceHealth(), BedVitals(), WearableFalls(), Inactivity(home)]
 
 
 class HomeState:
@@ -55,7 +55,7 @@ class HomeState:
         self._link_reason = ""
         self._offline_alerted = False
         self._last_alert_ts: dict[str, float] = {}  # alert type -> event time of the last one raised
-        self._detectors: list[Detector] = detectors if detectors is not None else default_detectors()
+        self._detectors: list[Detector] = detectors if detectors is not None else default_detectors(home)
         # Most events (motion, vitals) concern few detectors; index them once instead of asking each.
         self._by_kind: dict[EventKind, tuple[Detector, ...]] = {
             kind: tuple(d for d in self._detectors if kind in d.kinds) for kind in EventKind
@@ -95,6 +95,10 @@ class HomeState:
 
     def on_status(self, status: HomeStatus, received_at: float) -> list[Alert]:
         """A hub's heartbeat or last will: nobody is watching a home whose hub stays offline."""
+        if status.utc_offset_s is not None:
+            for detector in self._detectors:
+                if isinstance(detector, Inactivity):
+                    detector.set_utc_offset(status.utc_offset_s)
         if status.online:
             self._offline_alerted = False
             if status.heartbeat_s:

@@ -60,6 +60,8 @@ class GatewayWorker:
         self._topics: dict[str, TopicParts | Rejected] = {}
         self.homes: dict[str, HomeState] = {}
         self.dirty: set[str] = set()  # homes changed since their state was last saved
+        self._deadlines: dict[str, float | None] = {}  # home -> cached next deadline
+        self._changed: set[str] = set()  # homes whose deadline may have moved since the last tick
         self.statuses: dict[str, HomeStatus] = {}
         self.accepted = 0
         self.duplicates = 0
@@ -91,6 +93,7 @@ class GatewayWorker:
         if state is None:
             state = self.homes[home] = HomeState(home)
         self.dirty.add(home)
+        self._changed.add(home)
         alerts = state.on_event(event, now)  # type: ignore[arg-type]
         if alerts:
             self._emit(alerts)
@@ -98,13 +101,24 @@ class GatewayWorker:
             tap(event)  # type: ignore[arg-type]
 
     def tick(self, now: float) -> None:
-        """Let time pass for every home whose deadline has come (silence can be an alarm)."""
+        """Let time pass for every home whose deadline has come (silence can be an alarm).
+
+        Deadlines are recomputed only for homes that changed since the last tick, so a tick over
+        thousands of quiet homes is a scan of cached floats.
+        """
         raised_at = self._wall_clock()
-        for state in self.homes.values():
-            deadline = state.next_deadline()
+        deadlines = self._deadlines
+        changed, self._changed = self._changed, set()
+        for home in changed:
+            state = self.homes.get(home)
+            if state is not None:
+                deadlines[home] = state.next_deadline()
+        for home, deadline in list(deadlines.items()):
             if deadline is not None and deadline <= now:
-                self.dirty.add(state.home)
+                state = self.homes[home]
+                self.dirty.add(home)
                 alerts = state.on_tick(now, raised_at)
+                deadlines[home] = state.next_deadline()
                 if alerts:
                     self._emit(alerts)
 
@@ -148,6 +162,7 @@ class GatewayWorker:
 
     def _home(self, home: str) -> HomeState:
         self.dirty.add(home)
+        self._changed.add(home)
         state = self.homes.get(home)
         if state is None:
             state = self.homes[home] = HomeState(home)

@@ -186,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_detect_parser(sub)
     add_train_parser(sub)
+    from homesafe.detect_inactivity import add_parsers as add_inactivity_parsers
+
+    add_inactivity_parsers(sub)
     return parser
 
 
