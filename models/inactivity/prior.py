@@ -16,7 +16,7 @@ simulated homes and the physiology documented here; it is never fitted to the re
 
 from __future__ import annotations
 
-import copy
+import functools
 import json
 import math
 from importlib import resources
@@ -181,14 +181,25 @@ def check_prior(prior: Any) -> dict[str, Any]:
 
 
 def load_prior(path: str | Path | None = None) -> dict[str, Any]:
-    """The prior in an artifact file; without `path`, the one shipped in `models/artifacts/inactivity.json`."""
+    """The prior in an artifact file; without `path`, the one shipped in `models/artifacts/inactivity.json`.
+
+    The shipped prior is parsed once per process and shared by every home's profile, which only reads
+    it: a gateway creating thousands of homes must not parse and copy 23 KB of JSON for each.
+    """
     if path is None:
-        text = resources.files("models").joinpath("artifacts", DEFAULT_ARTIFACT).read_text(encoding="utf-8")
-    else:
-        text = Path(path).read_text(encoding="utf-8")
+        return _shipped_prior()
+    return _parse_prior(Path(path).read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _shipped_prior() -> dict[str, Any]:
+    return _parse_prior(resources.files("models").joinpath("artifacts", DEFAULT_ARTIFACT).read_text(encoding="utf-8"))
+
+
+def _parse_prior(text: str) -> dict[str, Any]:
     data = json.loads(text)
     prior = data.get("prior", data) if isinstance(data, dict) else data
-    return check_prior(copy.deepcopy(prior))
+    return check_prior(prior)
 
 
 def artifact_card(path: str | Path | None = None) -> dict[str, Any]:
