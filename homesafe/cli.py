@@ -111,6 +111,41 @@ def _speed(value: str) -> float:
     return speed
 
 
+def _add_simulate_parser(sub: argparse._SubParsersAction) -> None:
+    simulate = sub.add_parser(
+        "simulate", help="simulated homes publishing Zigbee2MQTT payloads: a scenario, or load at scale",
+        description="With --scenario: run a scenario file (homes, routine, timeline of falls, presses, faults...). "
+                    "Without: scale mode, --homes homes at --rate-per-home messages per second from one process.")
+    simulate.add_argument("--scenario", help="scenario YAML file, or a bundled scenario's name (--list-scenarios)")
+    simulate.add_argument("--list-scenarios", action="store_true", help="list the bundled scenarios and exit")
+    simulate.add_argument("--broker", default=_env("MQTT_URL", DEFAULT_BROKER_URL),
+                          help="broker URL (default $HOMESAFE_MQTT_URL or mqtt://127.0.0.1:1883)")
+    simulate.add_argument("--homes", type=int, default=None,
+                          help="homes h0001..hN (scale mode: default 1; with a scenario: overrides its homes)")
+    simulate.add_argument("--base-topic", default=None,
+                          help="Zigbee2MQTT base topic; {home} is replaced (default zigbee2mqtt, or "
+                               "zigbee2mqtt/{home} with several homes)")
+    simulate.add_argument("--speed", type=_speed, default=None,
+                          help="scenario: simulated seconds per real second, overriding the file's (max = no waiting)")
+    simulate.add_argument("--rate-per-home", type=float, default=None,
+                          help="scale mode: messages per second per home (default 0.26, a city's average)")
+    simulate.add_argument("--qos", type=int, choices=(0, 1), default=None, help="scale mode: MQTT QoS (default 0)")
+    simulate.add_argument("--press-every", type=float, default=None,
+                          help="scale mode: press a random home's call button every SECONDS")
+    simulate.add_argument("--duration", type=float, default=None, help="stop after SECONDS of wall-clock time")
+    simulate.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's, or 1)")
+    simulate.add_argument("--uplink-hook", default=None,
+                          help="scenario: command run as `CMD down HOME SECONDS` and `CMD up HOME 0` for "
+                               "uplink_drop steps (the simulator cannot cut an edge agent's uplink itself)")
+    simulate.add_argument("--dry-run", action="store_true",
+                          help="scenario: print the messages it would publish, without a broker or waiting")
+    simulate.add_argument("--print-edge-config", action="store_true",
+                          help="print edge agent configurations (YAML) matching the simulated homes, and exit")
+    simulate.add_argument("--progress-every", type=float, default=5.0,
+                          help="scale mode: print progress every SECONDS (default 5)")
+    simulate.set_defaults(func=_cmd_simulate)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="homesafe", description=__doc__)
     parser.add_argument("--log-level", default=_env("LOG_LEVEL", "WARNING"), help="logging level (default WARNING)")
@@ -149,38 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     edge.add_argument("--example-config", action="store_true", help="print a complete example configuration")
     edge.set_defaults(func=_cmd_edge)
 
-    simulate = sub.add_parser(
-        "simulate", help="simulated homes publishing Zigbee2MQTT payloads: a scenario, or load at scale",
-        description="With --scenario: run a scenario file (homes, routine, timeline of falls, presses, faults...). "
-                    "Without: scale mode, --homes homes at --rate-per-home messages per second from one process.")
-    simulate.add_argument("--scenario", help="scenario YAML file, or a bundled scenario's name (--list-scenarios)")
-    simulate.add_argument("--list-scenarios", action="store_true", help="list the bundled scenarios and exit")
-    simulate.add_argument("--broker", default=_env("MQTT_URL", DEFAULT_BROKER_URL),
-                          help="broker URL (default $HOMESAFE_MQTT_URL or mqtt://127.0.0.1:1883)")
-    simulate.add_argument("--homes", type=int, default=None,
-                          help="homes h0001..hN (scale mode: default 1; with a scenario: overrides its homes)")
-    simulate.add_argument("--base-topic", default=None,
-                          help="Zigbee2MQTT base topic; {home} is replaced (default zigbee2mqtt, or "
-                               "zigbee2mqtt/{home} with several homes)")
-    simulate.add_argument("--speed", type=_speed, default=None,
-                          help="scenario: simulated seconds per real second, overriding the file's (max = no waiting)")
-    simulate.add_argument("--rate-per-home", type=float, default=None,
-                          help="scale mode: messages per second per home (default 0.26, a city's average)")
-    simulate.add_argument("--qos", type=int, choices=(0, 1), default=None, help="scale mode: MQTT QoS (default 0)")
-    simulate.add_argument("--press-every", type=float, default=None,
-                          help="scale mode: press a random home's call button every SECONDS")
-    simulate.add_argument("--duration", type=float, default=None, help="stop after SECONDS of wall-clock time")
-    simulate.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's, or 1)")
-    simulate.add_argument("--uplink-hook", default=None,
-                          help="scenario: command run as `CMD down HOME SECONDS` and `CMD up HOME 0` for "
-                               "uplink_drop steps (the simulator cannot cut an edge agent's uplink itself)")
-    simulate.add_argument("--dry-run", action="store_true",
-                          help="scenario: print the messages it would publish, without a broker or waiting")
-    simulate.add_argument("--print-edge-config", action="store_true",
-                          help="print edge agent configurations (YAML) matching the simulated homes, and exit")
-    simulate.add_argument("--progress-every", type=float, default=5.0,
-                          help="scale mode: print progress every SECONDS (default 5)")
-    simulate.set_defaults(func=_cmd_simulate)
+    _add_simulate_parser(sub)
 
     from homesafe.detect import add_detect_parser, add_train_parser
 

@@ -11,38 +11,66 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from gateway.protocol import BrokerSettings
+from server.acklinks import ensure_link_secret
 from server.api.main import api_router
+from server.api.routes import acklinks, webhooks
 from server.config import ServerSettings
 from server.db.session import create_schema, make_engine, make_sessionmaker
 from server.dispatch import Dispatcher
+from server.escalation import EscalationConfig, wakeups
+from server.escalation.acks import AckPublisher
+from server.escalation.scheduler import EscalationScheduler
 from server.notifiers import Notifier, make_notifier
 
 _LOGGER = logging.getLogger(__name__)
 
 
 def create_app(settings: ServerSettings, *, notifier: Notifier | None = None) -> FastAPI:
-    """The FastAPI app for `settings`; the schema is created and the dispatcher runs during its lifespan.
+    """The FastAPI app for `settings`; the schema is created, and the dispatcher, the escalation scheduler
+    and (with `mqtt_url`) the ack publisher run, during its lifespan.
 
     Args:
         settings: the server's settings.
         notifier: overrides the one named in `settings.notifier` (e.g. a console outbox on a test stream).
     """
+    settings = ensure_link_secret(settings)  # before anything keeps the settings: ack links are signed with it
     engine = make_engine(settings.database_url)
     sessions = make_sessionmaker(engine)
     chosen = notifier if notifier is not None else make_notifier(settings)
     dispatcher = Dispatcher(sessions=sessions, notifier=chosen, interval_s=settings.dispatch_interval_s)
+    escalation = EscalationConfig.from_settings(settings)  # a bad policy file fails here, naming the field
+    scheduler = EscalationScheduler(
+        sessions=sessions, config=escalation, interval_s=settings.dispatch_interval_s, on_notifications=dispatcher.wake
+    )
+    ack_publisher = _ack_publisher(settings, sessions)
+    wakeups.install(
+        sessions,
+        {
+            wakeups.DISPATCH: dispatcher.wake,
+            wakeups.ESCALATION: scheduler.wake,
+            wakeups.ACKS: ack_publisher.wake if ack_publisher is not None else _ack_not_published,
+        },
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Blocking database and thread work stays off the event loop.
         await run_in_threadpool(create_schema, engine)
         dispatcher.start()
+        scheduler.start()
+        if ack_publisher is not None:
+            ack_publisher.start()
         _LOGGER.info("server up on %s with notifier %s", engine.url.render_as_string(), chosen.name)
         try:
             yield
         finally:
+            if ack_publisher is not None:
+                await run_in_threadpool(ack_publisher.stop)
+            await run_in_threadpool(scheduler.stop)
             await run_in_threadpool(dispatcher.stop)
             engine.dispose()
 
@@ -52,5 +80,23 @@ def create_app(settings: ServerSettings, *, notifier: Notifier | None = None) ->
     app.state.sessions = sessions
     app.state.notifier = chosen
     app.state.dispatcher = dispatcher
+    app.state.escalation = escalation
+    app.state.scheduler = scheduler
+    app.state.ack_publisher = ack_publisher
     app.include_router(api_router)
+    # Outside /api: what Twilio calls back, and the one-time ack links people open from an SMS.
+    app.include_router(webhooks.router)
+    app.include_router(acklinks.router)
     return app
+
+
+def _ack_publisher(settings: ServerSettings, sessions: sessionmaker[Session]) -> AckPublisher | None:
+    if settings.mqtt_url is None:
+        return None
+    return AckPublisher(
+        sessions=sessions, broker=BrokerSettings.from_url(settings.mqtt_url), interval_s=settings.dispatch_interval_s
+    )
+
+
+def _ack_not_published() -> None:
+    _LOGGER.info("acknowledgement not sent down the home's cmd topic: mqtt_url is unset")

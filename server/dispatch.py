@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from server.crud.notifications import Claim, claim_due, mark_failed, mark_retry, mark_sent, release
+from server.crud.lifecycle import mark_notified, notification_failed
+from server.crud.notifications import Claim, claim_due, mark_retry, mark_sent, release
 from server.notifiers import Notifier, NotifierError
 
 _LOGGER = logging.getLogger(__name__)
@@ -131,7 +132,9 @@ class Dispatcher:
 
     def _deliver(self, claim: Claim) -> None:
         try:
-            provider_id = self.notifier.send(to=claim.to, channel=claim.channel, body=claim.body)
+            provider_id = self.notifier.send(
+                to=claim.to, channel=claim.channel, body=claim.body, notification_id=claim.id
+            )
         except NotifierError as exc:
             retryable, error = exc.retryable, str(exc)
         except Exception as exc:
@@ -140,7 +143,10 @@ class Dispatcher:
             retryable, error = True, f"{type(exc).__name__}: {exc}"
         else:
             with self.sessions() as session:
-                mark_sent(session=session, claim=claim, provider_id=provider_id, now=self.clock())
+                now = self.clock()
+                # One commit: the first message sent moves the alert to notified, with its transition row.
+                mark_notified(session=session, alert_id=claim.alert_id, channel=claim.channel, now=now)
+                mark_sent(session=session, claim=claim, provider_id=provider_id, now=now)
             _LOGGER.debug("notification %d of alert %s sent via %s", claim.id, claim.alert_id, self.notifier.name)
             return
         # The error text is stored on the row, not logged: provider messages may quote the phone number.
@@ -156,7 +162,9 @@ class Dispatcher:
                     delay.total_seconds(),
                 )
             else:
-                mark_failed(session=session, claim=claim, error=error)
+                # Marks it failed and brings the alert's next ladder step forward: a refused number must
+                # not cost the resident the step's whole wait.
+                notification_failed(session=session, notification_id=claim.id, error=error, now=self.clock())
                 _LOGGER.error(
                     "notification %d of alert %s refused by %s (attempt %d); marked failed",
                     claim.id,

@@ -43,6 +43,16 @@ class AlertPublic(BaseModel):
     event_id: str | None
     evidence: dict[str, Any]
     model_version: str | None
+    count: int = 1  # alerts of this type from this home merged into this one
+    last_event_at: datetime | None = None
+    category: str | None = None  # resident category the escalation policy was chosen for
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    ack_channel: str | None = None
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+    outcome: str | None = None
+    note: str | None = None
 
 
 class NotificationPublic(BaseModel):
@@ -114,3 +124,50 @@ class Health(BaseModel):
     """Liveness answer."""
 
     status: Literal["ok"] = "ok"
+
+
+Actor = Annotated[str, Field(min_length=1, max_length=64, examples=["responder:12", "user:admin"])]
+
+
+class TimelineEntry(BaseModel):
+    """One line of an alert's timeline: a transition (status change, step sent or skipped, merge) or a
+    notification (to whom, how, and how far it got)."""
+
+    at: datetime
+    entry: Literal["transition", "notification"]
+    kind: str  # transition kind (opened, step_sent, acknowledged, ...) or "notification"
+    step: int | None = None  # ladder step, from 0
+    status: str  # alert status after a transition; notification status for a notification
+    recipient: str | None = None  # "responder:12", "contact:3", "operator"
+    to: str | None = None  # the number of a notification
+    channel: str | None = None
+    actor: str | None = None
+    detail: str | None = None
+    from_status: str | None = None
+    notification_id: int | None = None
+    sent_at: datetime | None = None
+
+
+class AlertDetail(AlertPublic):
+    """An alert with its escalation ladder and its whole timeline, oldest first."""
+
+    ladder: dict[str, Any] | None = None
+    timeline: list[TimelineEntry] = []
+
+
+class AckIn(BaseModel):
+    """An acknowledgement through the API; `by` names the actor until authentication does."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    by: Actor | None = None
+
+
+class ResolveIn(BaseModel):
+    """Closing an alert: how it ended, and a note."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["real_emergency", "resident_fine", "false_alarm", "device_fault", "other"]
+    note: Annotated[str, Field(max_length=2000)] | None = None
+    by: Actor | None = None

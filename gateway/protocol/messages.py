@@ -154,3 +154,22 @@ class Rejected(msgspec.Struct, frozen=True):
 
     reason: RejectReason
     detail: str
+
+
+class CommandType(StrEnum):
+    """What a downlink command asks of a home's hub."""
+
+    ACK = "ack"  # help is coming for an alert: the hub tells the resident (LED, voice prompt)
+
+
+class Command(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A message down a home's `cmd` topic (`downlink_topic(home)`), e.g.
+    `{"type":"ack","alert_id":"gw1:h0003:evt-42","ref":"K3F9Q2","by":"responder"}`.
+
+    `by` is a role (responder, family, operator), never a name or a number: the hub may speak it aloud.
+    """
+
+    type: CommandType
+    alert_id: str | None = None
+    ref: str | None = None
+    by: str | None = None

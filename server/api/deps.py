@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from server.config import ServerSettings
 from server.dispatch import Dispatcher
+from server.escalation import EscalationConfig
 
 MAX_INGEST_BODY_BYTES: Final = 8 * 1024 * 1024  # a gateway batch is far smaller; this only stops abuse
 
@@ -29,6 +30,24 @@ def get_session(request: Request) -> Iterator[Session]:
     sessions = cast(sessionmaker[Session], request.app.state.sessions)
     with sessions() as session:
         yield session
+
+
+def get_escalation(request: Request) -> EscalationConfig:
+    """The app's escalation policy, service numbers and time scale."""
+    return cast(EscalationConfig, request.app.state.escalation)
+
+
+def current_actor(
+    x_homesafe_actor: Annotated[str | None, Header(max_length=64, description="who acts, e.g. user:admin")] = None,
+) -> str | None:
+    """Who is acting on an alert through the API, or `None` when the request does not say.
+
+    Until authentication exists this trusts the `X-HomeSafe-Actor` header (routes then fall back to the
+    body's `by`); the auth work replaces this one function with the logged-in user (e.g. "user:alice").
+    """
+    if x_homesafe_actor is None:
+        return None
+    return x_homesafe_actor.strip() or None
 
 
 def get_dispatcher(request: Request) -> Dispatcher:
@@ -54,6 +73,8 @@ async def get_raw_body(request: Request) -> bytes:
 SettingsDep = Annotated[ServerSettings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 DispatcherDep = Annotated[Dispatcher, Depends(get_dispatcher)]
+EscalationDep = Annotated[EscalationConfig, Depends(get_escalation)]
+ActorDep = Annotated[str | None, Depends(current_actor)]
 RawBodyDep = Annotated[bytes, Depends(get_raw_body)]
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from server.db.types import UTCDateTime
@@ -38,6 +38,25 @@ class Channel(StrEnum):
 
     SMS = "sms"
     VOICE = "voice"
+
+
+class Outcome(StrEnum):
+    """How a resolved alert ended, for the report on response and false alarms."""
+
+    REAL_EMERGENCY = "real_emergency"
+    RESIDENT_FINE = "resident_fine"
+    FALSE_ALARM = "false_alarm"
+    DEVICE_FAULT = "device_fault"
+    OTHER = "other"
+
+
+class StepState(StrEnum):
+    """Where one step of an escalation ladder is."""
+
+    PENDING = "pending"  # waiting for its due time
+    SENT = "sent"  # its notifications were created
+    SKIPPED = "skipped"  # it had nobody to notify; the next step followed at once
+    CANCELLED = "cancelled"  # the alert was acknowledged or resolved first
 
 
 class Base(DeclarativeBase):
@@ -72,6 +91,18 @@ class AlertRow(Base):
     """An alert from the gateway; its id is the protocol `Alert.id`, so a replay is stored once."""
 
     __tablename__ = "alerts"
+    # At most one unresolved alert per home and type: a second one is merged into it (`crud/alerts.py`),
+    # and this index makes two concurrent ingests of such alerts collide instead of both opening one.
+    __table_args__ = (
+        Index(
+            "uq_alerts_unresolved_home_type",
+            "home",
+            "type",
+            unique=True,
+            sqlite_where=text("status != 'resolved'"),
+            postgresql_where=text("status != 'resolved'"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     home: Mapped[str] = mapped_column(String(64), index=True)
@@ -86,6 +117,21 @@ class AlertRow(Base):
     event_id: Mapped[str | None] = mapped_column(String(64))
     evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
     model_version: Mapped[str | None] = mapped_column(String(64))
+    # Lifecycle (server/crud/lifecycle.py); every change of these is also a row in alert_transitions.
+    count: Mapped[int] = mapped_column(default=1)  # alerts of this type from this home merged into this one
+    last_event_at: Mapped[datetime | None]  # event time of the latest merged alert
+    category: Mapped[str | None] = mapped_column(String(32))  # resident category the policy was chosen for
+    # The ladder chosen when the alert opened, as plain data: a policy edited later, or a restart, never
+    # changes the ladder of an alert already climbing it.
+    ladder: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64))  # e.g. "responder:12", "contact:3"
+    ack_channel: Mapped[str | None] = mapped_column(String(16))  # sms, voice, link, web, api
+    ack_published_at: Mapped[datetime | None]  # when the ack went down the home's cmd topic
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 class NotificationRow(Base):
@@ -108,3 +154,92 @@ class NotificationRow(Base):
     sent_at: Mapped[datetime | None]
     provider_id: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
+    step: Mapped[int | None]  # ladder step that created it (escalation_steps.step_index); None outside a ladder
+    recipient: Mapped[str | None] = mapped_column(String(64))  # who, not the number: "responder:12", "operator"
+
+
+class AckTokenRow(Base):
+    """A one-time ack link that was used: its second use, or a concurrent one, hits this primary key.
+
+    Links are signed, not stored when sent (`server/acklinks.py`); only spending one writes a row.
+    """
+
+    __tablename__ = "ack_tokens"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the token, not the token
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"), index=True)
+    used_at: Mapped[datetime]
+
+
+class AlertTransitionRow(Base):
+    """One change in an alert's life, the audit trail: status changes, steps sent or skipped, merges."""
+
+    __tablename__ = "alert_transitions"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(32))  # opened, step_sent, step_skipped, acknowledged, ...
+    from_status: Mapped[str | None] = mapped_column("from", String(16))
+    to_status: Mapped[str] = mapped_column("to", String(16))
+    actor: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    step: Mapped[int | None]
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class EscalationStepRow(Base):
+    """One step of an alert's escalation ladder: a persisted timer the scheduler claims when due.
+
+    The step after the last one (`step_index == len(ladder steps)`) is the ladder's end: one operator notice.
+    """
+
+    __tablename__ = "escalation_steps"
+    __table_args__ = (
+        UniqueConstraint("alert_id", "step_index", name="uq_escalation_steps_alert_step"),
+        Index("ix_escalation_steps_due", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    step_index: Mapped[int]
+    due_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16), default=StepState.PENDING)
+    attempt: Mapped[int] = mapped_column(default=0)  # times taken up; >1 when quiet hours postponed it
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]  # when it was sent, skipped or cancelled
+
+
+class AlertMergeRow(Base):
+    """A protocol alert merged into an open alert of the same home and type; its id keeps replays out."""
+
+    __tablename__ = "alert_merges"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the merged protocol `Alert.id`
+    alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    received_at: Mapped[datetime]
+
+
+class ContactRow(Base):
+    """A family or emergency contact of a home, called in `order` when responders do not answer."""
+
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    home: Mapped[str] = mapped_column(ForeignKey("homes.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    phone: Mapped[str] = mapped_column(String(32))
+    relation: Mapped[str | None] = mapped_column(String(32))
+    order: Mapped[int] = mapped_column(default=0)
+    language: Mapped[str | None] = mapped_column(String(16))
+
+
+class VisitorAssignmentRow(Base):
+    """A responder assigned to visit a home: the first one told of its non-critical alerts."""
+
+    __tablename__ = "visitor_assignments"
+    __table_args__ = (UniqueConstraint("home", "responder_id", name="uq_visitor_assignments_home_responder"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    home: Mapped[str] = mapped_column(ForeignKey("homes.id", ondelete="CASCADE"), index=True)
+    responder_id: Mapped[int] = mapped_column(ForeignKey("responders.id", ondelete="CASCADE"), index=True)

@@ -14,13 +14,22 @@ if TYPE_CHECKING:
 
 __all__ = ["ConsoleOutbox", "Notifier", "NotifierError", "make_notifier"]
 
+
+def _twilio(settings: ServerSettings) -> Notifier:
+    # Imported on demand: the console default starts without loading the Twilio library.
+    from server.notifiers.twilio import TwilioNotifier
+
+    return TwilioNotifier.from_settings(settings)
+
+
 _FACTORIES: dict[str, Callable[[ServerSettings], Notifier]] = {
     "console": lambda _settings: ConsoleOutbox(),
+    "twilio": _twilio,
 }
 
 
 def make_notifier(settings: ServerSettings) -> Notifier:
-    """The notifier named by `settings.notifier`."""
+    """The notifier named by `settings.notifier`; raises `ValueError` naming what is missing or unknown."""
     factory = _FACTORIES.get(settings.notifier)
     if factory is None:
         raise ValueError(f"unknown notifier {settings.notifier!r}; expected one of {sorted(_FACTORIES)}")

@@ -10,10 +10,14 @@ class Notifier(Protocol):
 
     name: str
 
-    def send(self, *, to: str, channel: str, body: str) -> str:
+    def send(self, *, to: str, channel: str, body: str, notification_id: int | None = None) -> str:
         """Hand one message to the provider and return its message id.
 
         Blocking I/O is allowed (the dispatcher calls it from its own thread). Raises `NotifierError`
         with `retryable` set when the provider refuses or cannot be reached.
+
+        Args:
+            notification_id: the outbox row being sent, for providers that call back about it (delivery
+                receipts, a call's keypress); `None` when there is no row (e.g. a one-off test message).
         """
         ...

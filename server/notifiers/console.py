@@ -22,8 +22,8 @@ class ConsoleOutbox:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
-    def send(self, *, to: str, channel: str, body: str) -> str:
-        """Write the message line and return an id like `console-1`."""
+    def send(self, *, to: str, channel: str, body: str, notification_id: int | None = None) -> str:
+        """Write the message line and return an id like `console-1` (nothing calls back, so the row id is unused)."""
         # Resolve stdout at send time, so a stream swapped in later (pytest capture, the CLI) is used.
         stream = self.stream if self.stream is not None else sys.stdout
         with self._lock:

@@ -141,7 +141,8 @@ def test_models_inactivity_imports_no_clock_and_nothing_of_homesafe():
 
     import models.inactivity
 
-    allowed = {"__future__", "collections", "copy", "dataclasses", "functools", "importlib", "json", "math", "pathlib", "typing",
+    allowed = {"__future__", "collections", "copy", "dataclasses", "functools", "importlib", "json", "math",
+               "pathlib", "typing",
                "numpy", "models"}
     for path in Path(models.inactivity.__file__).parent.glob("*.py"):
         text = path.read_text(encoding="utf-8")

@@ -51,7 +51,7 @@ def test_bad_settings_are_refused_at_start_up(overrides: dict[str, object], mess
 def test_notifier_is_chosen_by_name() -> None:
     """Guards the names the CLI accepts: console works, a typo lists the choices."""
     assert isinstance(make_notifier(ServerSettings()), ConsoleOutbox)
-    with pytest.raises(ValueError, match=r"unknown notifier 'twillio'; expected one of \['console'\]"):
+    with pytest.raises(ValueError, match=r"unknown notifier 'twillio'; expected one of \['console', 'twilio'\]"):
         make_notifier(ServerSettings(notifier="twillio"))
 
 

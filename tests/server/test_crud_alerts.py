@@ -20,11 +20,12 @@ def test_concurrent_ingests_of_one_alert_store_it_once(db_url: str, new_alert: C
     engine = make_engine(db_url)
     create_schema(engine)
     sessions = make_sessionmaker(engine)
+    alerts = [new_alert(home=f"h{i:04d}") for i in range(20)]  # one home each: same-home alerts are merged
     with sessions() as session:
-        upsert_home(session=session, home_id="h0003", community="east")
+        for alert in alerts:
+            upsert_home(session=session, home_id=alert.home, community="east")
         add_responder(session=session, name="Wang", phone="+8613800000001", community="east")
         add_responder(session=session, name="Li", phone="+8613800000002", community="east")
-    alerts = [new_alert() for _ in range(20)]
     winners: list[str] = []
     barrier = threading.Barrier(4)
 
@@ -45,6 +46,7 @@ def test_concurrent_ingests_of_one_alert_store_it_once(db_url: str, new_alert: C
     assert sorted(winners) == sorted(alert.id for alert in alerts)
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(AlertRow)) == 20
+        # The first step of each SOS ladder: the first on-duty responder, by SMS and by voice.
         assert session.scalar(select(func.count()).select_from(NotificationRow)) == 40
     engine.dispose()
 

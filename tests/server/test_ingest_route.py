@@ -45,7 +45,7 @@ def test_alert_is_stored_and_reaches_the_on_duty_responder_at_once(
     outbox_stream: io.StringIO,
     wait_until: Callable[..., Any],
 ) -> None:
-    """Guards the thinnest path: press → stored alert → one SMS to the right person within a second."""
+    """Guards the thinnest path: press → stored alert → an SMS and a call to the right person within a second."""
     _register(client)
     alert = new_alert(ts=datetime(2026, 11, 24, 3, 0, 12, tzinfo=UTC).timestamp())
 
@@ -59,15 +59,20 @@ def test_alert_is_stored_and_reaches_the_on_duty_responder_at_once(
     assert (stored["device"], stored["event_id"]) == ("sos_button", alert.event_id)
     assert datetime.fromisoformat(stored["opened_at"]) == datetime(2026, 11, 24, 3, 0, 12, tzinfo=UTC)
     assert datetime.fromisoformat(stored["received_at"]).utcoffset().total_seconds() == 0
-    [notification] = wait_until(lambda: _sent(client), timeout_s=1.0, message="no sent notification")
-    assert notification["alert_id"] == alert.id
-    assert notification["to"] == RESPONDER_PHONE
-    assert notification["channel"] == "sms"
-    assert notification["attempts"] == 1
-    assert notification["sent_at"] is not None
-    expected = f"HomeSafe SOS at home h0003 (device sos_button) 2026-11-24 03:00:12Z. Ref {stored['ref']}"
-    assert notification["body"] == expected
-    assert outbox_stream.getvalue() == f"[outbox] SMS to {RESPONDER_PHONE}: {expected}\n"
+    rows = wait_until(lambda: len(_sent(client)) == 2 and _sent(client), timeout_s=1.0, message="not sent")
+    [voice, sms] = rows  # newest first: the critical ladder's first step texts and calls at once
+    for notification in (sms, voice):
+        assert notification["alert_id"] == alert.id
+        assert notification["to"] == RESPONDER_PHONE
+        assert notification["attempts"] == 1
+        assert notification["sent_at"] is not None
+    assert (sms["channel"], voice["channel"]) == ("sms", "voice")
+    expected = (
+        f"HomeSafe SOS at home h0003 (device sos_button) 2026-11-24 03:00:12Z. Step 1/5. "
+        f"Reply 1 to accept, ref {stored['ref']}"
+    )
+    assert sms["body"] == expected
+    assert f"[outbox] SMS to {RESPONDER_PHONE}: {expected}\n" in outbox_stream.getvalue()
     assert client.get("/api/alerts").json()[0]["status"] == "notified"
 
 
@@ -89,15 +94,15 @@ def test_replayed_alert_is_stored_and_notified_once(
     assert [row["id"] for row in client.get("/api/alerts").json()] == [alert.id]
     wait_until(lambda: _sent(client), message="no sent notification")
     notifications = client.get("/api/notifications", params={"alert_id": alert.id}).json()
-    assert len(notifications) == 1
-    assert outbox_stream.getvalue().count("\n") == 1
+    assert len(notifications) == 2  # one SMS and one call, once
+    wait_until(lambda: outbox_stream.getvalue().count("\n") == 2, message="not both sent")
 
 
 def test_batch_mixing_new_and_known_alerts_counts_both(
     client: httpx.Client, new_alert: Callable[..., Alert], wait_until: Callable[..., Any]
 ) -> None:
     """Guards the counts the gateway uses to know its batch was taken, and the newest-first order."""
-    old, new = new_alert(ts=1_790_000_000.0), new_alert(ts=1_790_000_100.0)
+    old, new = new_alert(ts=1_790_000_000.0), new_alert(home="h0004", ts=1_790_000_100.0)  # one home: merged
     _post(client, [old]).raise_for_status()
 
     response = _post(client, [old, new])

@@ -8,7 +8,7 @@ import msgspec
 from fastapi import APIRouter, Depends, HTTPException, status
 
 from gateway.protocol import decode_alerts
-from server.api.deps import DispatcherDep, RawBodyDep, SessionDep, SettingsDep, require_ingest_token
+from server.api.deps import DispatcherDep, EscalationDep, RawBodyDep, SessionDep, require_ingest_token
 from server.crud.alerts import ingest_alert
 from server.schemas import IngestResult
 
@@ -27,9 +27,10 @@ _BODY_DOC = {
 
 @router.post("/alerts", openapi_extra=_BODY_DOC)
 def ingest_alerts(
-    body: RawBodyDep, session: SessionDep, settings: SettingsDep, dispatcher: DispatcherDep
+    body: RawBodyDep, session: SessionDep, escalation: EscalationDep, dispatcher: DispatcherDep
 ) -> IngestResult:
-    """Store new alerts with their notifications and wake the dispatcher; replays count as duplicates."""
+    """Store new alerts (or merge them into an open alert of their home and type) and start their
+    escalation; replays count as duplicates."""
     # The raw body goes straight to the protocol's msgspec decoder: the wire schema is declared once.
     try:
         alerts = decode_alerts(body)
@@ -38,7 +39,7 @@ def ingest_alerts(
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
     accepted = 0
     for alert in alerts:
-        if ingest_alert(session=session, alert=alert, operator_phone=settings.operator_phone) is not None:
+        if ingest_alert(session=session, alert=alert, escalation=escalation) is not None:
             accepted += 1
     if accepted:
         dispatcher.wake()
