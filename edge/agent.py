@@ -18,6 +18,8 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import aiomqtt
 import msgspec
@@ -47,9 +49,13 @@ def backoff_delays(min_s: float = MIN_BACKOFF_S, max_s: float = MAX_BACKOFF_S) -
         delay = min(delay * 2, max_s)
 
 
-def local_utc_offset(ts: float) -> int:
-    """The hub's local UTC offset at `ts`, in seconds (from its time zone, daylight saving included)."""
-    return int(time.localtime(ts).tm_gmtoff)
+def local_utc_offset(ts: float, timezone: str | None = None) -> int:
+    """The home's UTC offset at `ts`, in seconds, daylight saving included: of `timezone` if given, else
+    of the hub's own zone."""
+    if timezone is None:
+        return int(time.localtime(ts).tm_gmtoff)
+    offset = datetime.fromtimestamp(ts, ZoneInfo(timezone)).utcoffset()
+    return int(offset.total_seconds()) if offset is not None else 0
 
 
 class EdgeAgent:
@@ -252,7 +258,7 @@ class EdgeAgent:
         """The retained status message: a heartbeat when online, the last will when not."""
         return encode(HomeStatus(
             home=self.config.home, online=online, ts=self._clock(), agent=AGENT_VERSION,
-            heartbeat_s=self.config.heartbeat_s, utc_offset_s=local_utc_offset(self._clock()),
+            heartbeat_s=self.config.heartbeat_s, utc_offset_s=local_utc_offset(self._clock(), self.config.timezone),
             spool_depth=self.spool.depth(), devices=dict(self.availability),
             unconfigured=sorted(self.unknown_devices), payload_errors=sum(self.payload_errors.values()),
             dropped=self.spool.dropped(),

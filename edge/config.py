@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -45,6 +46,7 @@ class EdgeConfig:
     heartbeat_s: float = 60.0
     devices: tuple[DeviceConfig, ...] = field(default_factory=tuple)
     spool_max_events: int = 200_000
+    timezone: str | None = None  # IANA zone of the home, e.g. Asia/Shanghai; default: the hub's own zone
 
     @property
     def device_by_name(self) -> dict[str, DeviceConfig]:
@@ -114,7 +116,18 @@ def parse_config(raw: Any, *, base_dir: Path | None = None) -> EdgeConfig:
         heartbeat_s=float(raw.get("heartbeat_s", 60.0)),
         devices=devices,
         spool_max_events=int(raw.get("spool_max_events", 200_000)),
+        timezone=_timezone(raw.get("timezone")),
     )
+
+
+def _timezone(name: Any) -> str | None:
+    if name is None:
+        return None
+    try:
+        ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"timezone: expected an IANA zone such as Asia/Shanghai, got {name!r}") from None
+    return str(name)
 
 
 def load_config(path: str | Path) -> EdgeConfig:
@@ -140,6 +153,7 @@ z2m_base_topic: zigbee2mqtt          # Zigbee2MQTT's base_topic setting
 spool_path: h0001-spool.db           # durable store-and-forward queue (relative to this file)
 heartbeat_s: 60                      # status heartbeat period
 spool_max_events: 200000             # bound of the spool; bulk telemetry is dropped first, alarms never
+# timezone: Asia/Shanghai            # the home's zone (routines are learned in local time); default: the hub's
 devices:                             # Zigbee2MQTT friendly name, type, room, role (type and model are
   - {name: sos_button, type: button, room: bedroom, role: pendant}   # learned from Zigbee2MQTT if left out)
   - {name: hall_motion, type: motion, room: hallway}
