@@ -82,11 +82,21 @@ def claim_due(*, session: Session, now: datetime, lease: timedelta, limit: int) 
 
 
 def mark_sent(*, session: Session, claim: Claim, provider_id: str, now: datetime) -> None:
-    """Settle a claim as sent, and move its alert from open to notified. Commits."""
+    """Settle a claim as sent, and move its alert from open to notified. Commits.
+
+    A delivery receipt can beat this write (a fast "delivered" or "undelivered" callback): the status
+    only moves from pending to sent, never back over what the receipt said.
+    """
     session.execute(
         update(NotificationRow)
         .where(NotificationRow.id == claim.id)
-        .values(status=NotificationStatus.SENT, provider_id=provider_id, sent_at=now, not_before=None, error=None)
+        .values(provider_id=provider_id, sent_at=now, not_before=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(NotificationRow)
+        .where(NotificationRow.id == claim.id, NotificationRow.status == NotificationStatus.PENDING)
+        .values(status=NotificationStatus.SENT, error=None)
         .execution_options(synchronize_session=False)
     )
     session.execute(

@@ -223,3 +223,32 @@ def test_stopping_dispatcher_hands_back_claims_it_did_not_try(
     assert Dispatcher(sessions=sessions, notifier=provider).run_once() == 2
     assert len(provider.sent) == 3
     engine.dispose()
+
+
+def test_a_receipt_that_beats_mark_sent_is_not_overwritten(tmp_path) -> None:
+    """Guards against a fast 'delivered' callback being overwritten by the dispatcher's later 'sent'."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from server.crud.notifications import Claim, mark_sent
+    from server.db.session import create_schema, make_engine, make_sessionmaker
+    from server.db.tables import AlertRow, NotificationRow
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'race.db'}")
+    create_schema(engine)
+    sessions = make_sessionmaker(engine)
+    now = datetime.now(UTC)
+    with sessions() as session:
+        session.add(AlertRow(id="a1", home="h1", type="SOS", severity="critical", status="open", ref="ABC123",
+                             opened_at=now, raised_at=now, received_at=now, evidence={}))
+        session.add(NotificationRow(alert_id="a1", to="+8613800000001", channel="sms", body="b", status="delivered",
+                                    attempts=1, created_at=now))
+        session.commit()
+        row_id = session.scalars(select(NotificationRow.id)).one()
+    with sessions() as session:
+        mark_sent(session=session, claim=Claim(id=row_id, alert_id="a1", to="+8613800000001", channel="sms",
+                                               body="b", attempts=1), provider_id="SM1", now=now)
+    with sessions() as session:
+        row = session.get(NotificationRow, row_id)
+        assert (row.status, row.provider_id) == ("delivered", "SM1")
