@@ -22,7 +22,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from homesafe.demo import DemoOptions, run_demo
 
     options = DemoOptions(port=args.port, homes=args.homes, duration_s=args.duration, broker_port=args.broker_port,
-                          press_every_s=args.press_every, data_dir=args.data_dir, seed=args.seed)
+                          press_every_s=args.press_every, data_dir=args.data_dir, seed=args.seed,
+                          time_scale=args.time_scale)
     try:
         return asyncio.run(run_demo(options))
     except KeyboardInterrupt:
@@ -159,6 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--press-every", type=float, default=6.0, help="seconds between button presses (default 6)")
     demo.add_argument("--data-dir", default=None, help="keep the database and spools here (default: temporary)")
     demo.add_argument("--seed", type=int, default=7, help="random seed of the scenario")
+    demo.add_argument("--time-scale", type=float, default=1.0,
+                      help="multiply every escalation wait, e.g. 0.05 turns a 60 s step into 3 s (default 1)")
     demo.set_defaults(func=_cmd_demo)
 
     server = sub.add_parser("server", help="run the HTTP server (alerts, notifications, registry)")
