@@ -26,6 +26,8 @@ class EscalationConfig:
     numbers: ServiceNumbers
     policy: Policy = field(default_factory=default_policy)
     time_scale: float = 1.0
+    link_secret: str | None = None  # with it, every SMS carries a one-time acknowledgement link
+    link_base_url: str | None = None
 
     def __post_init__(self) -> None:
         if not self.time_scale > 0:
@@ -42,6 +44,10 @@ class EscalationConfig:
             ),
             policy=load_policy(settings.escalation_policy),
             time_scale=settings.time_scale,
+            link_secret=settings.link_secret,
+            # Without a public URL the link points at this server, which must then have a known port.
+            link_base_url=settings.public_base_url or (
+                f"http://{settings.host}:{settings.port}" if settings.port else None),
         )
 
     @classmethod

@@ -206,21 +206,26 @@ def _notify(
         for channel in channels:
             # The cap spares people's phones in a storm; a service centre takes every alert at once.
             slot = None if recipient.key in SERVICE_KINDS else _send_slot(session, config, recipient.phone, now)
-            session.add(
-                NotificationRow(
-                    alert_id=alert.id,
-                    to=recipient.phone,
-                    channel=channel,
-                    body=body_for(channel, recipient),
-                    status=NotificationStatus.PENDING,
-                    attempts=0,
-                    created_at=now,
-                    not_before=slot,
-                    step=step_index,
-                    recipient=recipient.key,
-                )
+            row = NotificationRow(
+                alert_id=alert.id,
+                to=recipient.phone,
+                channel=channel,
+                body=body_for(channel, recipient),
+                status=NotificationStatus.PENDING,
+                attempts=0,
+                created_at=now,
+                not_before=slot,
+                step=step_index,
+                recipient=recipient.key,
             )
-            session.flush()  # the next rate check counts this one
+            session.add(row)
+            session.flush()  # the next rate check counts this one, and the link needs its id
+            if channel == "sms" and config.link_secret and config.link_base_url:
+                # Two-way SMS is not available everywhere (mainland China): the link works on its own.
+                from server.acklinks import link_for  # acklinks reaches the lifecycle, which reaches here
+
+                link = link_for(row, secret=config.link_secret, base_url=config.link_base_url, now=now)
+                row.body = f"{row.body} Accept: {link}"
             if slot is not None:
                 _LOGGER.info("alert %s: a %s to %s waits %.1f s for the per-number cap", alert.id, channel,
                              recipient.key, (slot - now).total_seconds())

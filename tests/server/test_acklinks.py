@@ -199,3 +199,18 @@ def test_without_a_secret_links_die_with_a_restart_and_a_warning_says_so(
     assert any("HOMESAFE_LINK_SECRET is unset" in record.getMessage() for record in caplog.records)
     assert httpx.post(server.url + path).status_code == 403
     assert _alert_status(server, alert.id) != "acknowledged"
+
+
+def test_the_sms_itself_carries_a_working_one_time_link(
+    start_server: Callable[..., ServerThread], settings: ServerSettings, new_alert: Callable[..., Alert],
+    wait_until: Callable[..., Any],
+) -> None:
+    """Guards against links that exist only in tests: where two-way SMS is unavailable, the SMS body's
+    own link must be what acknowledges the alert."""
+    server = start_server(replace(settings, link_secret=SECRET, public_base_url="https://homesafe.example.org"))
+    alert = new_alert()
+    row = _sms_row(server, alert, wait_until)
+    assert "Accept: https://homesafe.example.org/a/" in row.body
+    path = urlsplit(row.body.rsplit("Accept: ", 1)[1]).path
+    assert httpx.post(server.url + path, timeout=5.0).status_code == 200
+    assert _alert_status(server, alert.id) == "acknowledged"
