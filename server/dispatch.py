@@ -8,12 +8,12 @@ so rows left pending by a crash, a restart or a retryable provider error go out 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from server.background import WakeableLoop
 from server.crud.lifecycle import mark_notified, notification_failed
 from server.crud.notifications import Claim, claim_due, mark_retry, mark_sent, release
 from server.notifiers import Notifier, NotifierError
@@ -29,7 +29,7 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Dispatcher:
+class Dispatcher(WakeableLoop):
     """Sends each pending notification once: claim it, send it, settle it as sent, retry or failed.
 
     Args:
@@ -39,6 +39,8 @@ class Dispatcher:
         lease_s: how long a claim keeps other dispatchers off a row; a crash mid-send delays it this long.
         clock: aware-UTC "now", injectable for tests.
     """
+
+    thread_name = "homesafe-dispatcher"
 
     def __init__(
         self,
@@ -51,54 +53,13 @@ class Dispatcher:
         max_backoff_s: float = DEFAULT_MAX_BACKOFF_S,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
+        super().__init__(interval_s=interval_s)
         self.sessions = sessions
         self.notifier = notifier
-        self.interval_s = interval_s
         self.lease_s = lease_s
         self.batch_size = batch_size
         self.max_backoff_s = max_backoff_s
         self.clock = clock
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @property
-    def running(self) -> bool:
-        """Whether the background thread is alive."""
-        return self._thread is not None and self._thread.is_alive()
-
-    @property
-    def stopping(self) -> bool:
-        """Whether `stop()` was called and the thread is finishing its current message."""
-        return self._stopping.is_set()
-
-    def start(self) -> None:
-        """Start the background thread; it sweeps at once, for rows left pending before a restart."""
-        if self.running:
-            raise RuntimeError("dispatcher already running; stop() it before starting it again")
-        self._stopping.clear()
-        self._wake.set()
-        self._thread = threading.Thread(target=self._run, name="homesafe-dispatcher", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout_s: float = 10.0) -> None:
-        """Stop after the message being sent (if any); unsent rows stay pending in the database."""
-        thread = self._thread
-        if thread is None:
-            return
-        self._stopping.set()
-        self._wake.set()
-        thread.join(timeout_s)
-        if thread.is_alive():
-            _LOGGER.warning(
-                "dispatcher still in a %s call after %.1f s; leaving it behind", self.notifier.name, timeout_s
-            )
-        self._thread = None
-
-    def wake(self) -> None:
-        """Sweep now rather than at the next interval (called after each ingest)."""
-        self._wake.set()
-
     def run_once(self) -> int:
         """Claim one batch of due notifications and send it, in the caller's thread; returns how many."""
         with self.sessions() as session:
@@ -114,18 +75,9 @@ class Dispatcher:
             self._deliver(claim)
         return len(claims)
 
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            self._wake.wait(self.interval_s)
-            # Clear before sweeping: a wake that arrives during the sweep triggers another one.
-            self._wake.clear()
-            if self._stopping.is_set():
-                break
-            try:
-                while self.run_once() >= self.batch_size and not self._stopping.is_set():
-                    pass
-            except Exception:
-                _LOGGER.exception("dispatch sweep failed; trying again in %.1f s", self.interval_s)
+    def sweep(self) -> None:
+        while self.run_once() >= self.batch_size and not self._stopping.is_set():
+            pass
 
     def _backoff(self, attempts: int) -> timedelta:
         return timedelta(seconds=min(self.interval_s * 2 ** max(attempts - 1, 0), self.max_backoff_s))

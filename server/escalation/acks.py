@@ -9,7 +9,6 @@ and never loses it while it is still worth saying (`max_age_s`).
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.protocol import BrokerSettings, downlink_topic, paho_client
 from gateway.protocol.messages import Command, CommandType
+from server.background import WakeableLoop
 from server.db.tables import AlertRow, AlertStatus
 
 _LOGGER = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def ack_command(*, alert_id: str, ref: str, actor: str | None) -> bytes:
     return _encode(Command(type=CommandType.ACK, alert_id=alert_id, ref=ref, by=actor_role(actor)))
 
 
-class AckPublisher:
+class AckPublisher(WakeableLoop):
     """Publishes acks of acknowledged (or resolved without ack) alerts from its own thread.
 
     Args:
@@ -80,20 +80,19 @@ class AckPublisher:
         max_age_s: float = DEFAULT_MAX_AGE_S,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
+        super().__init__(interval_s=interval_s)
         self.sessions = sessions
         self.broker = broker
-        self.interval_s = interval_s
         self.max_age_s = max_age_s
         self.clock = clock
         self._client: paho.Client | None = None
         self._inflight: dict[str, tuple[paho.MQTTMessageInfo, float]] = {}
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+
+    thread_name = "homesafe-ack-publisher"
 
     def start(self) -> None:
         """Connect in the background (paho reconnects by itself) and start the publishing thread."""
-        if self._thread is not None and self._thread.is_alive():
+        if self.running:
             raise RuntimeError("ack publisher already running; stop() it before starting it again")
         client = paho_client(self.broker, f"homesafe-server-acks-{uuid.uuid4().hex[:12]}")
         client.on_connect = self._on_connect
@@ -101,28 +100,17 @@ class AckPublisher:
         client.connect_async(self.broker.host, self.broker.port, keepalive=30)
         client.loop_start()
         self._client = client
-        self._stopping.clear()
-        self._wake.set()
-        self._thread = threading.Thread(target=self._run, name="homesafe-ack-publisher", daemon=True)
-        self._thread.start()
+        super().start()
         _LOGGER.info("publishing acks to %s", self.broker.url)
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Stop the thread and disconnect; unpublished acks stay unstamped rows for the next start."""
-        thread, client = self._thread, self._client
-        self._stopping.set()
-        self._wake.set()
-        if thread is not None:
-            thread.join(timeout_s)
+        super().stop(timeout_s)
+        client, self._client = self._client, None
         if client is not None:
             client.disconnect()
             client.loop_stop()
-        self._thread, self._client = None, None
         self._inflight.clear()
-
-    def wake(self) -> None:
-        """Publish now (an alert was just acknowledged)."""
-        self._wake.set()
 
     def _on_connect(self, _client: paho.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
         if reason.is_failure:
@@ -177,13 +165,5 @@ class AckPublisher:
             _LOGGER.debug("ack of alert %s published", alert_id)
         return stamped
 
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            self._wake.wait(self.interval_s)
-            self._wake.clear()
-            if self._stopping.is_set():
-                break
-            try:
-                self.run_once()
-            except Exception:
-                _LOGGER.exception("ack publishing failed; trying again in %.1f s", self.interval_s)
+    def sweep(self) -> None:
+        self.run_once()

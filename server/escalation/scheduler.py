@@ -8,12 +8,12 @@ rows say, and two servers on one database never fire a step twice (see `ladder.c
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from server.background import WakeableLoop
 from server.escalation.config import EscalationConfig
 from server.escalation.ladder import claim_and_fire, due_step_ids, next_due_at
 
@@ -27,7 +27,7 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class EscalationScheduler:
+class EscalationScheduler(WakeableLoop):
     """Fires due escalation steps from one thread.
 
     Args:
@@ -37,6 +37,8 @@ class EscalationScheduler:
         on_notifications: called after a sweep created notifications (the dispatcher's `wake`).
         clock: aware-UTC "now", injectable for tests.
     """
+
+    thread_name = "homesafe-escalation"
 
     def __init__(
         self,
@@ -48,46 +50,12 @@ class EscalationScheduler:
         on_notifications: Callable[[], None] | None = None,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
+        super().__init__(interval_s=interval_s)
         self.sessions = sessions
         self.config = config
-        self.interval_s = interval_s
         self.batch_size = batch_size
         self.on_notifications = on_notifications
         self.clock = clock
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @property
-    def running(self) -> bool:
-        """Whether the background thread is alive."""
-        return self._thread is not None and self._thread.is_alive()
-
-    def start(self) -> None:
-        """Start the thread; it sweeps at once, for steps that fell due while the server was down."""
-        if self.running:
-            raise RuntimeError("escalation scheduler already running; stop() it before starting it again")
-        self._stopping.clear()
-        self._wake.set()
-        self._thread = threading.Thread(target=self._run, name="homesafe-escalation", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout_s: float = 10.0) -> None:
-        """Stop after the step being fired (if any); pending steps stay rows for the next start."""
-        thread = self._thread
-        if thread is None:
-            return
-        self._stopping.set()
-        self._wake.set()
-        thread.join(timeout_s)
-        if thread.is_alive():
-            _LOGGER.warning("escalation scheduler did not stop within %.1f s; leaving it behind", timeout_s)
-        self._thread = None
-
-    def wake(self) -> None:
-        """Sweep now (a new ladder, or a step brought forward by a failed notification)."""
-        self._wake.set()
-
     def run_once(self) -> tuple[int, int]:
         """Fire one batch of due steps in the caller's thread; returns (steps fired, notifications created)."""
         now = self.clock()
@@ -106,23 +74,16 @@ class EscalationScheduler:
             self.on_notifications()
         return fired, created
 
-    def _sleep_s(self) -> float:
+    def sweep(self) -> None:
+        while not self._stopping.is_set():
+            fired, _created = self.run_once()
+            if fired < self.batch_size:
+                break
+
+    def next_wait_s(self) -> float:
+        """Sleep until the next step falls due (at most `interval_s`)."""
         with self.sessions() as session:
             due = next_due_at(session=session)
         if due is None:
             return self.interval_s
         return min(self.interval_s, max((due - self.clock()).total_seconds(), MIN_WAIT_S))
-
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                while not self._stopping.is_set():
-                    fired, _created = self.run_once()
-                    if fired < self.batch_size:
-                        break
-                timeout = self._sleep_s()
-            except Exception:
-                _LOGGER.exception("escalation sweep failed; trying again in %.1f s", self.interval_s)
-                timeout = self.interval_s
-            self._wake.wait(timeout)
-            self._wake.clear()
