@@ -6,12 +6,12 @@ only once the server has stored it, so neither a server outage nor a gateway cra
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 from gateway.protocol import Alert, decode_alert, encode
+from gateway.sqlitefile import open_wal
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -27,14 +27,9 @@ class AlertOutbox:
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
         # FULL: an alert acknowledged upstream must survive a power cut of the gateway host.
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute(_SCHEMA)
+        self._db = open_wal(self.path, _SCHEMA, synchronous="FULL")
 
     def append(self, alerts: Sequence[Alert]) -> None:
         """Store alerts durably; an id already queued is kept once."""

@@ -8,12 +8,12 @@ what happened after the last save and before a crash is at most that old.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 from collections.abc import Iterable
 from pathlib import Path
 
 from gateway.homestate import HomeState
+from gateway.sqlitefile import open_wal
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -25,12 +25,8 @@ class StateStore:
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(_SCHEMA)
+        self._db = open_wal(self.path, _SCHEMA)
 
     def save(self, homes: Iterable[HomeState]) -> int:
         """Write these homes' snapshots in one transaction; returns how many."""
