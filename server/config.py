@@ -13,6 +13,7 @@ from typing import Any, Final
 ENV_PREFIX: Final = "HOMESAFE_"
 ENV_FIELDS: Final = (
     "database_url",
+    "admin_token",
     "ingest_token",
     "operator_phone",
     "notifier",
@@ -37,6 +38,9 @@ class ServerSettings:
     database_url: str = "sqlite:///homesafe.db"
     host: str = "127.0.0.1"
     port: int = 8000
+    # The bootstrap admin's bearer token (HOMESAFE_ADMIN_TOKEN). Unset: only tokens issued into the
+    # database (`homesafe token create`) open the API; there is no anonymous access.
+    admin_token: str | None = field(default=None, repr=False)
     ingest_token: str | None = field(default=None, repr=False)  # when set, ingest needs `Bearer <token>`
     operator_phone: str = "service-centre"  # who hears about an alert nobody in the registry would
     notifier: str = "console"
@@ -71,6 +75,8 @@ class ServerSettings:
             raise ValueError(f"dispatch_interval_s must be > 0 s, got {self.dispatch_interval_s}")
         if not self.operator_phone:
             raise ValueError("operator_phone is empty; alerts for unregistered homes would reach nobody")
+        if self.admin_token is not None and len(self.admin_token) < 16:
+            raise ValueError("admin_token is shorter than 16 characters; use e.g. `openssl rand -base64 32`")
         if self.ingest_token == "":
             raise ValueError("ingest_token is empty; leave it unset to disable ingest auth, or set a secret")
         for name in ("public_base_url", "twilio_api_url"):

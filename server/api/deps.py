@@ -7,12 +7,14 @@ settings can live in one process.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Annotated, Final, cast
 
 from fastapi import Depends, Header, HTTPException, Request, status
 from sqlalchemy.orm import Session, sessionmaker
 
+from server.auth import Principal, Role, resolve_token
 from server.config import ServerSettings
 from server.dispatch import Dispatcher
 from server.escalation import EscalationConfig
@@ -91,3 +93,58 @@ def require_ingest_token(settings: SettingsDep, authorization: Annotated[str | N
             detail="missing or wrong ingest token; send 'Authorization: Bearer <HOMESAFE_INGEST_TOKEN>'",
             headers={"WWW-Authenticate": "Bearer"},
         )
+
+
+def _bearer(authorization: str | None) -> str | None:
+    scheme, _, token = (authorization or "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def get_principal(
+    settings: SettingsDep, session: SessionDep, authorization: Annotated[str | None, Header()] = None
+) -> Principal:
+    """The caller named by `Authorization: Bearer <token>`; 401 when it is missing, unknown or revoked."""
+    token = _bearer(authorization)
+    principal = None
+    if token is not None:
+        principal = resolve_token(
+            session=session, token=token, admin_token=settings.admin_token, now=datetime.now(UTC)
+        )
+    if principal is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="missing, unknown, expired or revoked token; send 'Authorization: Bearer <token>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency that lets only `roles` through (admin always), with 403 naming the role needed."""
+    allowed = frozenset(roles) | {Role.ADMIN}
+
+    def check(principal: PrincipalDep) -> Principal:
+        if principal.role not in allowed:
+            names = ", ".join(sorted(role.value for role in allowed))
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, detail=f"role {principal.role.value} may not do this; needs one of: {names}"
+            )
+        return principal
+
+    return check
+
+
+def forbid_unless_sees(principal: Principal, community: str | None) -> None:
+    """403 unless the caller's scope covers `community` (`None`: a home not in the registry)."""
+    if not principal.sees_community(community):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="outside your communities")
+
+
+AdminDep = Annotated[Principal, Depends(require(Role.ADMIN))]
+OperatorDep = Annotated[Principal, Depends(require(Role.OPERATOR))]
+StaffDep = Annotated[Principal, Depends(require(Role.OPERATOR, Role.RESPONDER))]  # people who act on alerts
+ReaderDep = Annotated[Principal, Depends(require(Role.OPERATOR, Role.RESPONDER, Role.INTEGRATOR))]

@@ -1,4 +1,4 @@
-"""The server's tables: registry (homes, responders), alerts, and notifications as the stored outbox.
+"""The server's tables: registry, alerts, notifications as the stored outbox, visits, auth and audit.
 
 Whatever must survive a restart is a row: a pending notification is sent after a crash because it is
 still `pending` in `notifications`, not because a timer remembered it.
@@ -66,13 +66,52 @@ class Base(DeclarativeBase):
 
 
 class HomeRow(Base):
-    """A served home and the community whose responders cover it."""
+    """A served home, the community whose responders cover it, and the gateway shard its topics use."""
 
     __tablename__ = "homes"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     community: Mapped[str] = mapped_column(String(64), index=True)
     address: Mapped[str | None] = mapped_column(String(256))
+    shard: Mapped[int | None]  # `gateway.protocol.shard_of(id)`: which gateway worker reads this home
+
+
+class ResidentRow(Base):
+    """A person living in a home; their category picks the escalation rule and the visiting duty.
+
+    Name and conditions are personal data: the API returns them to those allowed to see the home, and
+    nothing writes them to a log (the audit names the fields that changed, never their values).
+    """
+
+    __tablename__ = "residents"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    home: Mapped[str] = mapped_column(ForeignKey("homes.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    age: Mapped[int | None]
+    category: Mapped[str] = mapped_column(String(32), default="other")  # policy.CATEGORIES
+    conditions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    consent: Mapped[bool] = mapped_column(default=False)  # to monitoring and to sharing alerts with contacts
+    consent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class DeviceRow(Base):
+    """A device installed in a home, under the id its events carry (`Event.device`)."""
+
+    __tablename__ = "devices"
+    __table_args__ = (UniqueConstraint("home", "device_id", name="uq_devices_home_device"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    home: Mapped[str] = mapped_column(ForeignKey("homes.id", ondelete="CASCADE"), index=True)
+    device_id: Mapped[str] = mapped_column(String(128))
+    type: Mapped[str] = mapped_column(String(32))  # button, smoke, gas, water, door, motion, radar, wearable, bed
+    room: Mapped[str | None] = mapped_column(String(64))
+    role: Mapped[str | None] = mapped_column(String(64))  # e.g. "bedroom exit", "bathroom"
+    model: Mapped[str | None] = mapped_column(String(128))
+    # Pairing key or broker password of the device: written, never returned by the API or logged.
+    credentials: Mapped[str | None] = mapped_column(String(256))
+    created_at: Mapped[datetime]
 
 
 class ResponderRow(Base):
@@ -84,7 +123,26 @@ class ResponderRow(Base):
     name: Mapped[str] = mapped_column(String(128))
     phone: Mapped[str] = mapped_column(String(32))
     community: Mapped[str] = mapped_column(String(64), index=True)
-    on_duty: Mapped[bool] = mapped_column(default=True)
+    on_duty: Mapped[bool] = mapped_column(default=True)  # off = on leave: never called, whatever the shifts
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)  # e.g. first_aid, nursing, locksmith
+    language: Mapped[str | None] = mapped_column(String(16))
+
+
+class OnCallShiftRow(Base):
+    """When a responder is on duty: a weekly window in a time zone.
+
+    A responder with no shifts is on duty whenever `on_duty` is set; one with shifts only inside them.
+    A window whose end is before its start runs past midnight into the next day.
+    """
+
+    __tablename__ = "on_call_shifts"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    responder_id: Mapped[int] = mapped_column(ForeignKey("responders.id", ondelete="CASCADE"), index=True)
+    days: Mapped[list[int]] = mapped_column(JSON)  # 0 = Monday ... 6 = Sunday: the days a window starts on
+    start: Mapped[str] = mapped_column(String(5))  # "HH:MM" local
+    end: Mapped[str] = mapped_column(String(5))  # "HH:MM" local; "00:00" with start "00:00" = all day
+    timezone: Mapped[str] = mapped_column(String(64))  # IANA, e.g. Asia/Shanghai
 
 
 class AlertRow(Base):
@@ -132,6 +190,9 @@ class AlertRow(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str | None] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(Text)
+    # Storm grouping (server/escalation/storms.py): an alert opened while another of the same home is
+    # escalating joins that one's group instead of starting a second ladder; None = it leads its own.
+    group_id: Mapped[str | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"), index=True)
 
 
 class NotificationRow(Base):
@@ -243,3 +304,53 @@ class VisitorAssignmentRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     home: Mapped[str] = mapped_column(ForeignKey("homes.id", ondelete="CASCADE"), index=True)
     responder_id: Mapped[int] = mapped_column(ForeignKey("responders.id", ondelete="CASCADE"), index=True)
+
+
+class VisitRow(Base):
+    """A welfare visit to a home, logged by the visitor through the API or an SMS check-in."""
+
+    __tablename__ = "visits"
+    __table_args__ = (Index("ix_visits_home_at", "home", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    home: Mapped[str] = mapped_column(ForeignKey("homes.id", ondelete="CASCADE"))
+    responder_id: Mapped[int | None] = mapped_column(ForeignKey("responders.id", ondelete="SET NULL"), index=True)
+    at: Mapped[datetime]  # when the visit happened (may be before it was logged)
+    notes: Mapped[str | None] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(8))  # api, sms, web
+    logged_at: Mapped[datetime]
+    logged_by: Mapped[str] = mapped_column(String(64))  # actor key, e.g. "responder:12", "token:3"
+
+
+class ApiTokenRow(Base):
+    """An API token: its role and scope. Only the token's SHA-256 is stored; the token is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(128))  # what it is for, e.g. "bench-3", "operator desk 1"
+    role: Mapped[str] = mapped_column(String(16))  # admin, operator, responder, integrator
+    # A responder's token acts as that responder (visits, acks) and sees the communities listed here
+    # (empty = the responder's own community).
+    responder_id: Mapped[int | None] = mapped_column(ForeignKey("responders.id", ondelete="CASCADE"), index=True)
+    communities: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class AuditRow(Base):
+    """One write through the API: who, when, what to which record. Field names, never personal values."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(64))  # "admin", "token:3", "responder:12"
+    action: Mapped[str] = mapped_column(String(32))  # create, update, delete, import, ack, resolve, ...
+    entity: Mapped[str] = mapped_column(String(32))  # homes, residents, alerts, tokens, ...
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # e.g. {"fields": ["phone"]}

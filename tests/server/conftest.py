@@ -18,6 +18,8 @@ from server.notifiers import ConsoleOutbox, Notifier
 from server.run import ServerThread
 
 FAST_SWEEP_S = 0.05  # the tests wait for sweeps; production sweeps every second
+ADMIN_TOKEN = "test-admin-token-0123456789"  # HOMESAFE_ADMIN_TOKEN of the test servers
+ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 @pytest.fixture
@@ -41,7 +43,7 @@ def outbox(outbox_stream: io.StringIO) -> ConsoleOutbox:
 @pytest.fixture
 def settings(db_url: str) -> ServerSettings:
     """Settings of a test server: the test database, a port picked by the OS, fast sweeps."""
-    return ServerSettings(database_url=db_url, port=0, dispatch_interval_s=FAST_SWEEP_S)
+    return ServerSettings(database_url=db_url, port=0, dispatch_interval_s=FAST_SWEEP_S, admin_token=ADMIN_TOKEN)
 
 
 @pytest.fixture
@@ -67,8 +69,8 @@ def server(start_server: Callable[..., ServerThread]) -> ServerThread:
 
 @pytest.fixture
 def client(server: ServerThread) -> Iterator[httpx.Client]:
-    """An HTTP client for `server`."""
-    with httpx.Client(base_url=server.url, timeout=5.0) as http:
+    """An HTTP client for `server`, as the admin."""
+    with httpx.Client(base_url=server.url, timeout=5.0, headers=ADMIN_HEADERS) as http:
         yield http
 
 
@@ -113,3 +115,33 @@ def wait_until() -> Callable[..., Any]:
             time.sleep(0.01)
 
     return wait
+
+
+@pytest.fixture
+def make_token(db_url: str) -> Callable[..., str]:
+    """Issue an API token straight into the test database: `make_token("responder", responder_id=3)`."""
+    from datetime import UTC, datetime
+
+    from server.auth import Role, issue_token
+    from server.db.session import create_schema, make_engine, make_sessionmaker
+
+    def issue(role: str, *, responder_id: int | None = None, communities: tuple[str, ...] = (), name: str = "t") -> str:
+        engine = make_engine(db_url)
+        try:
+            create_schema(engine)
+            with make_sessionmaker(engine)() as session:
+                _row, token = issue_token(
+                    session=session,
+                    name=name,
+                    role=Role(role),
+                    created_by="test",
+                    now=datetime.now(UTC),
+                    responder_id=responder_id,
+                    communities=communities,
+                )
+                session.commit()
+        finally:
+            engine.dispose()
+        return token
+
+    return issue

@@ -1,8 +1,4 @@
-"""What the HTTP API takes and returns, kept apart from the tables.
-
-Alerts come in as the wire contract's msgspec structs (decoded in the ingest route), so nothing here
-re-declares the protocol; these models are the server's own view of its rows.
-"""
+"""Alerts, notifications, and the first registry models (homes, responders) as the API shows them."""
 
 from __future__ import annotations
 
