@@ -1,5 +1,6 @@
 # HomeSafe: `make demo` runs everything in one process; `make test` runs the whole suite.
-# Both create .venv on first use. Python 3.11+ is the only prerequisite.
+# Both create .venv on first use. Python 3.11+ is the only prerequisite; the server tests also run on the
+# PostgreSQL at $HOMESAFE_TEST_POSTGRES_URL (default 127.0.0.1:5432) when one answers, and skip that otherwise.
 
 # The first interpreter that actually runs and is 3.11+ (pyenv shims exist for versions not selected).
 PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
@@ -9,7 +10,7 @@ BIN    := $(VENV)/bin
 ARGS   ?=
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench migration clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "HomeSafe needs Python 3.11+ and found none; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -29,6 +30,7 @@ demo: $(VENV)/.installed-run
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m simulators.mosquitto ensure
+	$(BIN)/python -m tests.browser.chromium ensure
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -38,6 +40,11 @@ lint: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m simulators.mosquitto ensure
 	$(BIN)/python bench/ingest.py $(ARGS)
+
+# After changing server/db/tables.py: make migration M="add visits.source_id" (then read the new file).
+migration: $(VENV)/.installed-test
+	@test -n "$(M)" || { echo 'say what changed: make migration M="add visits.source_id"'; exit 1; }
+	$(BIN)/python -m server.db.migrate revision -m "$(M)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -10,8 +10,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import JSON, ForeignKey, Index, MetaData, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from server.db.types import UTCDateTime
 
@@ -63,6 +63,16 @@ class Base(DeclarativeBase):
     """Declarative base; every `Mapped[datetime]` is an aware-UTC column."""
 
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+    # Every constraint gets a name, so a migration can drop or alter it (SQLite's batch mode cannot touch
+    # an unnamed one), and the names are the same on SQLite and PostgreSQL.
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
 
 
 class HomeRow(Base):
@@ -193,6 +203,8 @@ class AlertRow(Base):
     # Storm grouping (server/escalation/storms.py): an alert opened while another of the same home is
     # escalating joins that one's group instead of starting a second ladder; None = it leads its own.
     group_id: Mapped[str | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"), index=True)
+    # A leader's members, read by `GET /api/alerts/{id}` (loaded only when asked for).
+    members: Mapped[list[AlertRow]] = relationship(viewonly=True, order_by="(AlertRow.opened_at, AlertRow.id)")
 
 
 class NotificationRow(Base):
@@ -320,6 +332,8 @@ class VisitRow(Base):
     channel: Mapped[str] = mapped_column(String(8))  # api, sms, web
     logged_at: Mapped[datetime]
     logged_by: Mapped[str] = mapped_column(String(64))  # actor key, e.g. "responder:12", "token:3"
+    # The provider's id of the inbound SMS that logged it (Twilio MessageSid): a retried delivery hits this.
+    source_id: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class ApiTokenRow(Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,10 +23,39 @@ ADMIN_TOKEN = "test-admin-token-0123456789"  # HOMESAFE_ADMIN_TOKEN of the test 
 ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
+# Modules whose tests run on PostgreSQL as well as SQLite (elsewhere: tests marked `@pytest.mark.postgres`);
+# the rest of the suite runs on SQLite only, so the suite does not take twice as long
+# (HOMESAFE_TEST_POSTGRES_ALL=1 twins every test that takes `db_url`, to check a change against PostgreSQL).
+BOTH_DATABASES = frozenset(
+    {"test_lifecycle", "test_escalation_ladder", "test_ingest_route", "test_registry_routes", "test_crud_alerts",
+     "test_dispatcher"}
+)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Give the tests of `BOTH_DATABASES`, and those marked `postgres`, a `[postgresql]` twin."""
+    module = metafunc.module.__name__.rpartition(".")[2]
+    if "db_url" in metafunc.fixturenames and (
+        module in BOTH_DATABASES
+        or metafunc.definition.get_closest_marker("postgres")
+        or os.environ.get("HOMESAFE_TEST_POSTGRES_ALL") == "1"
+    ):
+        from tests.server.postgres import skip_marks
+
+        backends = ["sqlite", pytest.param("postgresql", marks=[pytest.mark.postgres, *skip_marks()])]
+        metafunc.parametrize("db_url", backends, indirect=True)
+
+
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    """A fresh SQLite database file."""
-    return f"sqlite:///{tmp_path / 'homesafe.db'}"
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database: a SQLite file, or a new PostgreSQL database (tests/server/postgres.py) in a twin."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        yield f"sqlite:///{tmp_path / 'homesafe.db'}"
+        return
+    from tests.server.postgres import fresh_database
+
+    with fresh_database() as url:
+        yield url
 
 
 @pytest.fixture

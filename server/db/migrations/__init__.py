@@ -1,0 +1,1 @@
+"""Alembic migration scripts of the server's schema; run them through `server.db.migrate`, never by hand."""
