@@ -11,15 +11,22 @@ from server.schemas.alerts import (
     AlertPublic,
     Community,
     Health,
-    HomeIn,
-    HomePublic,
     IngestResult,
     NotificationPublic,
     Phone,
     ResolveIn,
-    ResponderIn,
-    ResponderPublic,
     TimelineEntry,
+)
+from server.schemas.auth import AuditPublic, TokenCreated, TokenIn, TokenPublic
+from server.schemas.registry import HomeIn, HomePublic, ResponderIn, ResponderPublic
+from server.schemas.visits import (
+    CommunityVisitRate,
+    OverdueReport,
+    OverdueResident,
+    VisitIn,
+    VisitorRef,
+    VisitPublic,
+    VisitRateReport,
 )
 
 __all__ = [
@@ -27,15 +34,26 @@ __all__ = [
     "Actor",
     "AlertDetail",
     "AlertPublic",
+    "AuditPublic",
     "Community",
+    "CommunityVisitRate",
     "Health",
     "HomeIn",
     "HomePublic",
     "IngestResult",
     "NotificationPublic",
+    "OverdueReport",
+    "OverdueResident",
     "Phone",
     "ResolveIn",
     "ResponderIn",
     "ResponderPublic",
     "TimelineEntry",
+    "TokenCreated",
+    "TokenIn",
+    "TokenPublic",
+    "VisitIn",
+    "VisitPublic",
+    "VisitRateReport",
+    "VisitorRef",
 ]

@@ -1,13 +1,11 @@
-"""Alerts, notifications, and the first registry models (homes, responders) as the API shows them."""
+"""Alerts and notifications as the API shows them, and the field types other areas share (`Phone`, `Community`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-from gateway.protocol import valid_home_id
+from pydantic import BaseModel, ConfigDict, Field
 
 Community = Annotated[str, Field(min_length=1, max_length=64)]
 # E.164, what SMS and voice providers take: "+", country code, subscriber number, at most 15 digits.
@@ -49,6 +47,7 @@ class AlertPublic(BaseModel):
     resolved_by: str | None = None
     outcome: str | None = None
     note: str | None = None
+    group_id: str | None = None  # the storm group's leader this alert joined (server/escalation/storms.py)
 
 
 class NotificationPublic(BaseModel):
@@ -67,53 +66,6 @@ class NotificationPublic(BaseModel):
     sent_at: datetime | None
     provider_id: str | None
     error: str | None
-
-
-class HomeIn(BaseModel):
-    """A home to register, or to move to another community."""
-
-    id: str
-    community: Community
-    address: Annotated[str, Field(max_length=256)] | None = None
-
-    @field_validator("id")
-    @classmethod
-    def _home_id_fits_topics(cls, value: str) -> str:
-        # The same rule the topics use, from the protocol, so a registered home can always publish.
-        if not valid_home_id(value):
-            raise ValueError("home id must be 1-64 printable characters without '/', '+' or '#'")
-        return value
-
-
-class HomePublic(BaseModel):
-    """A registered home."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    id: str
-    community: str
-    address: str | None
-
-
-class ResponderIn(BaseModel):
-    """A responder to add to a community's call list."""
-
-    name: Annotated[str, Field(min_length=1, max_length=128)]
-    phone: Phone
-    community: Community
-    on_duty: bool = True
-
-
-class ResponderPublic(BaseModel):
-    """A responder on a call list."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    name: str
-    phone: str
-    community: str
-    on_duty: bool
 
 
 class Health(BaseModel):
@@ -148,11 +100,13 @@ class AlertDetail(AlertPublic):
     """An alert with its escalation ladder and its whole timeline, oldest first."""
 
     ladder: dict[str, Any] | None = None
+    members: list[AlertPublic] = []  # for a storm group's leader: the alerts grouped under it, oldest first
     timeline: list[TimelineEntry] = []
 
 
 class AckIn(BaseModel):
-    """An acknowledgement through the API; `by` names the actor until authentication does."""
+    """An acknowledgement through the API. The actor is always the token's; `by` only notes on whose behalf
+    (e.g. an operator taking a call for a responder), kept in the audit row."""
 
     model_config = ConfigDict(extra="forbid")
 
