@@ -10,6 +10,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 DEFAULT_BROKER_URL = "mqtt://127.0.0.1:1883"
 
@@ -23,7 +24,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     options = DemoOptions(port=args.port, homes=args.homes, duration_s=args.duration, broker_port=args.broker_port,
                           press_every_s=args.press_every, data_dir=args.data_dir, seed=args.seed,
-                          time_scale=args.time_scale)
+                          time_scale=args.time_scale, admin_token=_env("ADMIN_TOKEN") or None)
     try:
         return asyncio.run(run_demo(options))
     except KeyboardInterrupt:
@@ -101,6 +102,77 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         return run_simulation(options, echo=lambda line: print(line, flush=True))
     except KeyboardInterrupt:
         return 0
+
+
+def _database_url(args: argparse.Namespace) -> str:
+    return args.database_url or _env("DATABASE_URL") or "sqlite:///homesafe.db"
+
+
+def _expiry(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an ISO 8601 time, e.g. 2030-01-31T00:00:00+08:00") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{value!r} has no UTC offset; add one, e.g. +08:00 or Z")
+    return moment
+
+
+def _cmd_token(args: argparse.Namespace) -> int:
+    from server.auth import Role, TokenFieldError, manage
+
+    url = _database_url(args)
+    if args.token_command == "create":
+        try:
+            row, token = manage.create(url, name=args.name, role=Role(args.role), responder_id=args.responder,
+                                       communities=args.community, expires_at=args.expires_at)
+        except TokenFieldError as exc:
+            flag = {"responder_id": "--responder", "communities": "--community", "expires_at": "--expires-at"}
+            print(f"homesafe token create: {flag.get(exc.field, exc.field)}: {exc.message}", file=sys.stderr)
+            return 2
+        print(f"token {row.id} ({row.role}, {row.name!r}); shown this once, store it now:", file=sys.stderr)
+        print(token, flush=True)
+        return 0
+    if args.token_command == "list":
+        now = datetime.now(UTC)
+        print(f"{'id':>4}  {'role':<10} {'state':<8} {'responder':>9}  {'expires':<25} name / communities")
+        for row in manage.listing(url):
+            expires = row.expires_at.isoformat(timespec="seconds") if row.expires_at else "-"
+            communities = f" [{', '.join(row.communities)}]" if row.communities else ""
+            responder = row.responder_id or "-"
+            print(f"{row.id:>4}  {row.role:<10} {manage.state(row, now):<8} {responder:>9}  {expires:<25} "
+                  f"{row.name}{communities}")
+        return 0
+    revoked = manage.revoke(url, args.id)
+    if revoked is None:
+        print(f"homesafe token revoke: no token {args.id}", file=sys.stderr)
+        return 1
+    print(f"token {args.id} revoked" if revoked else f"token {args.id} was already revoked")
+    return 0
+
+
+def _add_token_parser(sub: argparse._SubParsersAction) -> None:
+    token = sub.add_parser(
+        "token", help="create, list and revoke API tokens, straight in the database",
+        description="Manages API tokens in the server's database, e.g. the first admin token when "
+                    "HOMESAFE_ADMIN_TOKEN is unset. Each write is audited with the actor 'cli'.")
+    token.set_defaults(func=_cmd_token)
+    database = argparse.ArgumentParser(add_help=False)
+    database.add_argument("--database-url", default=None,
+                          help="SQLAlchemy URL (default $HOMESAFE_DATABASE_URL or sqlite:///homesafe.db)")
+    commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    create = commands.add_parser("create", parents=[database], help="issue a token and print it once (stdout)")
+    create.add_argument("--role", required=True, choices=("admin", "operator", "responder", "integrator"))
+    create.add_argument("--name", required=True, help="what the token is for, e.g. 'operator desk 1'")
+    create.add_argument("--responder", type=int, default=None, metavar="ID",
+                        help="the responder a responder token acts as (required for --role responder)")
+    create.add_argument("--community", action="append", default=[], metavar="C",
+                        help="responder tokens: a community seen besides the responder's own (repeatable)")
+    create.add_argument("--expires-at", type=_expiry, default=None, metavar="TIME",
+                        help="ISO 8601 time with offset after which the token stops working (default never)")
+    commands.add_parser("list", parents=[database], help="every token, its role and state; never the tokens")
+    revoke = commands.add_parser("revoke", parents=[database], help="revoke a token: it gets 401 from then on")
+    revoke.add_argument("id", type=int, help="the token's id, as `homesafe token list` shows it")
 
 
 def _speed(value: str) -> float:
@@ -188,6 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     edge.set_defaults(func=_cmd_edge)
 
     _add_simulate_parser(sub)
+    _add_token_parser(sub)
 
     from homesafe.detect import add_detect_parser, add_train_parser
 

@@ -3,6 +3,9 @@
 Simulated homes publish Zigbee2MQTT payloads; an edge agent per home forwards canonical events; the
 gateway turns presses into alerts; the server stores them and notifies responders through the
 console outbox. What happens is printed as it happens, and a summary at the end.
+
+The API needs a token like any deployment's: the demo's admin token is `HOMESAFE_ADMIN_TOKEN` when set,
+else a random one made for this run and printed with a curl line to try it.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import secrets
 import statistics
 import tempfile
 import time
@@ -46,6 +50,7 @@ class DemoOptions:
     data_dir: str | None = None
     seed: int = 7
     time_scale: float = 1.0  # multiplies every escalation wait (0.05 turns a 60 s step into 3 s)
+    admin_token: str | None = None  # HOMESAFE_ADMIN_TOKEN; None: a random one for this run
 
 
 class Reporter:
@@ -73,9 +78,13 @@ def _edge_config(home: SimulatedHome, broker: BrokerSettings, data_dir: Path) ->
                       z2m_base_topic=home.base_topic, devices=devices)
 
 
-async def _register(base_url: str, homes: list[str]) -> None:
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def _register(base_url: str, token: str, homes: list[str]) -> None:
     """Register the homes and one on-duty responder per community, through the server's API."""
-    async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=base_url, timeout=10, headers=_auth(token)) as http:
         for index, community in enumerate(COMMUNITIES, start=1):
             response = await http.post("/api/responders", json={
                 "name": f"Responder {index}", "phone": f"+86138000000{index:02d}", "community": community})
@@ -100,8 +109,8 @@ async def _press_buttons(homes: list[SimulatedHome], client: aiomqtt.Client, opt
 
 
 async def _summary(base_url: str, reporter: Reporter, gateway: Gateway, agents: list[EdgeAgent],
-                   presses: int) -> None:
-    async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
+                   presses: int, *, token: str) -> None:
+    async with httpx.AsyncClient(base_url=base_url, timeout=10, headers=_auth(token)) as http:
         alerts = (await http.get("/api/alerts", params={"limit": 1000})).raise_for_status().json()
         notifications = (await http.get("/api/notifications", params={"limit": 1000})).raise_for_status().json()
     opened = {a["id"]: datetime.fromisoformat(a["opened_at"]) for a in alerts}
@@ -136,14 +145,18 @@ async def run_demo(options: DemoOptions) -> int:
     broker_settings = BrokerSettings(port=options.broker_port)
     base_url = f"http://127.0.0.1:{options.port}"
     home_ids = _home_ids(options.homes)
+    admin_token = options.admin_token or secrets.token_urlsafe(32)
+    # A token from the environment is the user's secret: the hint names the variable instead of echoing it.
+    shown_token = "$HOMESAFE_ADMIN_TOKEN" if options.admin_token else admin_token
 
     broker = await start_embedded_broker(port=options.broker_port)
     reporter.say(f"embedded MQTT broker on {broker_settings.url}")
     server = ServerThread(ServerSettings(database_url=f"sqlite:///{data_dir / 'homesafe.db'}", port=options.port,
-                                         time_scale=options.time_scale))
+                                         time_scale=options.time_scale, admin_token=admin_token))
     await asyncio.to_thread(server.start)
-    reporter.say(f"server on {base_url} (try {base_url}/api/alerts and {base_url}/api/notifications)")
-    await _register(base_url, home_ids)
+    reporter.say(f"server on {base_url}, admin token {shown_token}; try /api/alerts and /api/notifications:")
+    reporter.say(f'  curl -H "Authorization: Bearer {shown_token}" {base_url}/api/alerts')
+    await _register(base_url, admin_token, home_ids)
     gateway = Gateway(GatewayConfig(broker=broker_settings, server_url=base_url, worker_id="demo-gw",
                                     outbox_path=str(data_dir / "gateway-outbox.db")), on_alert=reporter.on_alert)
     gateway.start()
@@ -166,7 +179,7 @@ async def run_demo(options: DemoOptions) -> int:
             for task in tasks[len(agents):]:
                 task.cancel()
             await asyncio.sleep(1.0)  # let the last press reach the outbox before summing up
-        await _summary(base_url, reporter, gateway, agents, sum(h.presses for h in homes))
+        await _summary(base_url, reporter, gateway, agents, sum(h.presses for h in homes), token=admin_token)
     finally:
         for task in tasks:
             task.cancel()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import replace
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Final, cast
 
 import uvicorn
 
+from server import redaction
 from server.app import create_app
 from server.config import ServerSettings
 
@@ -18,6 +20,8 @@ if TYPE_CHECKING:
 
     from server.notifiers import Notifier
 
+_LOGGER = logging.getLogger(__name__)
+
 DEFAULT_STARTUP_TIMEOUT_S: Final = 10.0
 DEFAULT_STOP_TIMEOUT_S: Final = 10.0
 GRACEFUL_SHUTDOWN_S: Final = 5
@@ -25,7 +29,9 @@ _POLL_S: Final = 0.005
 
 
 def build_server(settings: ServerSettings, *, notifier: Notifier | None = None) -> uvicorn.Server:
-    """A uvicorn server for a fresh app of `settings`; quiet (warnings only, no access log)."""
+    """A uvicorn server for a fresh app of `settings`; quiet (warnings only, no access log), and phone
+    numbers masked in what the Twilio library and tracebacks log (`server.redaction`)."""
+    redaction.install()
     config = uvicorn.Config(
         create_app(settings, notifier=notifier),
         host=settings.host,
@@ -40,6 +46,12 @@ def build_server(settings: ServerSettings, *, notifier: Notifier | None = None) 
 
 def serve(settings: ServerSettings, *, notifier: Notifier | None = None) -> None:
     """Run the server in this thread until SIGINT or SIGTERM."""
+    if settings.admin_token is None:
+        _LOGGER.warning("HOMESAFE_ADMIN_TOKEN is unset: only tokens in the database open the API; "
+                        "make one with `homesafe token create --role admin --name NAME`")
+    if settings.ingest_token is None:
+        _LOGGER.warning("HOMESAFE_INGEST_TOKEN is unset: anyone who reaches this server can post alerts; "
+                        "set it (and the gateway's --ingest-token) unless the network is closed")
     build_server(settings, notifier=notifier).run()
 
 

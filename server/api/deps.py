@@ -1,7 +1,9 @@
-"""Typed dependencies of the routes: the per-app settings, database session and dispatcher.
+"""Typed dependencies of the routes: the per-app settings, database session and dispatcher, and who calls.
 
 Everything comes from `request.app.state`, set by `create_app`, so several apps with different
-settings can live in one process.
+settings can live in one process. The caller is the `Principal` of the request's bearer token: routes
+take `ReaderDep`, `StaffDep`, `OperatorDep` or `AdminDep` and record `principal.key` as the actor, never
+a name the request claims for itself.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from server.dispatch import Dispatcher
 from server.escalation import EscalationConfig
 
 MAX_INGEST_BODY_BYTES: Final = 8 * 1024 * 1024  # a gateway batch is far smaller; this only stops abuse
+INGEST_ROLES: Final = frozenset({Role.ADMIN, Role.INTEGRATOR})  # API tokens that may post alerts like the gateway
 
 
 def get_settings(request: Request) -> ServerSettings:
@@ -37,19 +40,6 @@ def get_session(request: Request) -> Iterator[Session]:
 def get_escalation(request: Request) -> EscalationConfig:
     """The app's escalation policy, service numbers and time scale."""
     return cast(EscalationConfig, request.app.state.escalation)
-
-
-def current_actor(
-    x_homesafe_actor: Annotated[str | None, Header(max_length=64, description="who acts, e.g. user:admin")] = None,
-) -> str | None:
-    """Who is acting on an alert through the API, or `None` when the request does not say.
-
-    Until authentication exists this trusts the `X-HomeSafe-Actor` header (routes then fall back to the
-    body's `by`); the auth work replaces this one function with the logged-in user (e.g. "user:alice").
-    """
-    if x_homesafe_actor is None:
-        return None
-    return x_homesafe_actor.strip() or None
 
 
 def get_dispatcher(request: Request) -> Dispatcher:
@@ -76,23 +66,7 @@ SettingsDep = Annotated[ServerSettings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 DispatcherDep = Annotated[Dispatcher, Depends(get_dispatcher)]
 EscalationDep = Annotated[EscalationConfig, Depends(get_escalation)]
-ActorDep = Annotated[str | None, Depends(current_actor)]
 RawBodyDep = Annotated[bytes, Depends(get_raw_body)]
-
-
-def require_ingest_token(settings: SettingsDep, authorization: Annotated[str | None, Header()] = None) -> None:
-    """Refuse with 401 unless `Authorization: Bearer <ingest_token>` matches (when a token is set)."""
-    expected = settings.ingest_token
-    if expected is None:
-        return
-    scheme, _, token = (authorization or "").partition(" ")
-    # compare_digest: the time taken must not tell how much of a guessed token was right.
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            detail="missing or wrong ingest token; send 'Authorization: Bearer <HOMESAFE_INGEST_TOKEN>'",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
 
 
 def _bearer(authorization: str | None) -> str | None:
@@ -142,6 +116,41 @@ def forbid_unless_sees(principal: Principal, community: str | None) -> None:
     """403 unless the caller's scope covers `community` (`None`: a home not in the registry)."""
     if not principal.sees_community(community):
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="outside your communities")
+
+
+def authorize_ingest(
+    settings: SettingsDep, session: SessionDep, authorization: Annotated[str | None, Header()] = None
+) -> None:
+    """Let a batch of alerts in: anyone while no ingest token is set; else that token, or an admin's or
+    integrator's API token (a test bench posting alerts). 401 otherwise, 403 for other roles.
+
+    Ingest is open while `HOMESAFE_INGEST_TOKEN` is unset because it is the gateway's door, not a
+    person's: the gateway authenticates with that shared secret (it holds no API token), and an SOS must
+    not be refused because a deployment on a closed network left it unset. Anything reachable from
+    outside sets it; the other routes never fall open like this.
+    """
+    expected = settings.ingest_token
+    if expected is None:
+        return
+    token = _bearer(authorization)
+    # compare_digest: the time taken must not tell how much of a guessed token was right.
+    if token is not None and hmac.compare_digest(token.encode(), expected.encode()):
+        return
+    principal = None
+    if token is not None:
+        principal = resolve_token(session=session, token=token, admin_token=settings.admin_token, now=datetime.now(UTC))
+    if principal is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="missing or wrong ingest token; send 'Authorization: Bearer <HOMESAFE_INGEST_TOKEN>' "
+            "(or an admin or integrator API token)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if principal.role not in INGEST_ROLES:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail=f"role {principal.role.value} may not post alerts; needs the ingest token, admin or integrator",
+        )
 
 
 AdminDep = Annotated[Principal, Depends(require(Role.ADMIN))]

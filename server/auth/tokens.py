@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Final
 
@@ -28,6 +28,39 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class TokenFieldError(ValueError):
+    """A token request that cannot be honoured, naming the field at fault (`responder_id`, `communities`, ...)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def _check_request(
+    session: Session,
+    *,
+    role: Role,
+    responder_id: int | None,
+    communities: Sequence[str],
+    expires_at: datetime | None,
+    now: datetime,
+) -> None:
+    if role is Role.RESPONDER:
+        if responder_id is None:
+            raise TokenFieldError("responder_id", "required for a responder token, which acts as that responder")
+        if session.get(ResponderRow, responder_id) is None:
+            raise TokenFieldError("responder_id", f"no responder {responder_id}")
+    else:
+        if responder_id is not None:
+            raise TokenFieldError("responder_id", f"only responder tokens act as a responder, not {role.value} ones")
+        if communities:
+            # Other roles see every community; a list here would promise a restriction that is not applied.
+            raise TokenFieldError("communities", f"only responder tokens are limited to communities, not {role.value}")
+    if expires_at is not None and expires_at <= now:
+        raise TokenFieldError("expires_at", f"{expires_at.isoformat()} is not in the future")
+
+
 def issue_token(
     *,
     session: Session,
@@ -42,16 +75,20 @@ def issue_token(
     """Create a token row and return it with the token itself, which is not kept anywhere.
 
     The caller commits (so the audit row of the same write lands with it).
+
+    Raises:
+        TokenFieldError: a responder token without an existing `responder_id`, a `responder_id` or
+            `communities` on another role, or an `expires_at` not in the future.
     """
-    if role is Role.RESPONDER and responder_id is None:
-        raise ValueError("a responder token needs responder_id: it acts as that responder")
+    scope = sorted(set(communities))
+    _check_request(session, role=role, responder_id=responder_id, communities=scope, expires_at=expires_at, now=now)
     token = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
     row = ApiTokenRow(
         digest=hash_token(token),
         name=name,
         role=role.value,
         responder_id=responder_id,
-        communities=sorted(set(communities)),
+        communities=scope,
         created_at=now,
         created_by=created_by,
         expires_at=expires_at,
@@ -59,6 +96,23 @@ def issue_token(
     session.add(row)
     session.flush()
     return row, token
+
+
+def list_tokens(*, session: Session, limit: int) -> Sequence[ApiTokenRow]:
+    """Tokens newest first, revoked and expired ones included (their rows are the record of who had access)."""
+    return session.scalars(select(ApiTokenRow).order_by(ApiTokenRow.id.desc()).limit(limit)).all()
+
+
+def revoke_token(*, session: Session, token_id: int, now: datetime) -> tuple[ApiTokenRow | None, bool]:
+    """Revoke a token from now on; returns the row (`None` if unknown) and whether this call revoked it.
+
+    Revoking twice changes nothing (the first time stays the record). The caller commits.
+    """
+    row = session.get(ApiTokenRow, token_id)
+    if row is None or row.revoked_at is not None:
+        return row, False
+    row.revoked_at = now
+    return row, True
 
 
 def resolve_token(*, session: Session, token: str, admin_token: str | None, now: datetime) -> Principal | None:

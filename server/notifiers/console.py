@@ -1,7 +1,8 @@
 """The zero-set-up notifier: prints each message as one readable line.
 
 The stored outbox is the `notifications` table; this stream is just where a person watching the
-demo sees the messages go out.
+demo sees the messages go out. The lines are the messages themselves, number and all, so they go to
+the stream and never through `logging`, whose records end up in log files and collectors.
 """
 
 from __future__ import annotations

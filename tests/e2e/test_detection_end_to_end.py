@@ -35,6 +35,8 @@ from simulators.schedule import SimMessage
 from tests.harness import LoopThread, forget_session, wait_until
 
 pytestmark = pytest.mark.slow
+ADMIN_TOKEN = "e2e-admin-token-0123456789abcdef"  # the server's HOMESAFE_ADMIN_TOKEN
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 QUIET_GAP_S = 600.0  # before a silence this long, let the gateway catch up so ticks see every event
 
 
@@ -86,7 +88,7 @@ class Bench:
             self.gateway.worker.tick(self.clock.now)
 
     def alerts(self) -> list[dict[str, object]]:
-        with httpx.Client(base_url=self.server.url, timeout=5) as http:
+        with httpx.Client(base_url=self.server.url, timeout=5, headers=ADMIN) as http:
             wait_until(lambda: len(self.gateway.outbox) == 0, timeout_s=10, what="alerts delivered")
             # The shared broker may hold other homes' retained statuses; this bench judges its own home.
             return http.get("/api/alerts", params={"limit": 1000, "home": self.agent.config.home}
@@ -99,8 +101,8 @@ def make_bench(broker: BrokerSettings, tmp_path: Path) -> Iterator:
 
     def make(home: SimulatedHome, start: float, timezone: str) -> Bench:
         clock = SimClock(start)
-        server = ServerThread(ServerSettings(database_url=f"sqlite:///{tmp_path / 'server.db'}", port=0),
-                              notifier=ConsoleOutbox(stream=io.StringIO()))
+        server = ServerThread(ServerSettings(database_url=f"sqlite:///{tmp_path / 'server.db'}", port=0,
+                                             admin_token=ADMIN_TOKEN), notifier=ConsoleOutbox(stream=io.StringIO()))
         server.start()
         gateway = Gateway(GatewayConfig(broker=broker, server_url=server.url, worker_id=f"test-{home.home}",
                                         outbox_path=str(tmp_path / "outbox.db"), tick_interval_s=3600),

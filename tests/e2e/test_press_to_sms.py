@@ -28,6 +28,7 @@ from simulators import z2m
 from tests.harness import LoopThread, Publisher, forget_session, wait_until
 
 RESPONDER_PHONE = "+8613800000077"
+ADMIN_TOKEN = "e2e-admin-token-0123456789abcdef"  # the server's HOMESAFE_ADMIN_TOKEN
 
 
 @dataclass
@@ -57,10 +58,10 @@ class Stack:
 @pytest.fixture
 def stack(broker: BrokerSettings, tmp_path: Path, home_id: str) -> Iterator[Stack]:
     stream = io.StringIO()
-    server = ServerThread(ServerSettings(database_url=f"sqlite:///{tmp_path / 'server.db'}", port=0),
-                          notifier=ConsoleOutbox(stream=stream))
+    server = ServerThread(ServerSettings(database_url=f"sqlite:///{tmp_path / 'server.db'}", port=0,
+                                         admin_token=ADMIN_TOKEN), notifier=ConsoleOutbox(stream=stream))
     server.start()
-    http = httpx.Client(base_url=server.url, timeout=5)
+    http = httpx.Client(base_url=server.url, timeout=5, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
     http.post("/api/homes", json={"id": home_id, "community": "c-test"}).raise_for_status()
     http.post("/api/responders", json={"name": "On duty", "phone": RESPONDER_PHONE,
                                        "community": "c-test"}).raise_for_status()

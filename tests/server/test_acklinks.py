@@ -21,6 +21,7 @@ from server.acklinks import ack_link_for, issue_token
 from server.config import ServerSettings
 from server.db.tables import NotificationRow
 from server.run import ServerThread
+from tests.server.conftest import ADMIN_HEADERS
 
 RESPONDER = "+8613800000001"
 SECRET = "test-link-secret-0123456789"
@@ -28,7 +29,7 @@ SECRET = "test-link-secret-0123456789"
 
 def _sms_row(server: ServerThread, alert: Alert, wait_until: Callable[..., Any]) -> NotificationRow:
     """Register a responder, ingest `alert`, and return its first SMS notification row."""
-    http = httpx.Client(base_url=server.url, timeout=5.0)
+    http = httpx.Client(base_url=server.url, timeout=5.0, headers=ADMIN_HEADERS)
     http.post("/api/homes", json={"id": alert.home, "community": "c1"}).raise_for_status()
     http.post("/api/responders", json={"name": "r", "phone": RESPONDER, "community": "c1"}).raise_for_status()
     http.post("/api/ingest/alerts", content=encode([alert])).raise_for_status()
@@ -50,7 +51,7 @@ def _path(server: ServerThread, row: NotificationRow, **kwargs: Any) -> str:
 
 
 def _alert_status(server: ServerThread, alert_id: str) -> str:
-    alerts = httpx.get(f"{server.url}/api/alerts", timeout=5.0).json()
+    alerts = httpx.get(f"{server.url}/api/alerts", headers=ADMIN_HEADERS, timeout=5.0).json()
     return next(alert["status"] for alert in alerts if alert["id"] == alert_id)
 
 

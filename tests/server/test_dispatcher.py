@@ -23,6 +23,7 @@ from server.db.tables import NotificationRow
 from server.dispatch import Dispatcher
 from server.notifiers import ConsoleOutbox, NotifierError
 from server.run import ServerThread
+from tests.server.conftest import ADMIN_HEADERS
 
 
 class ScriptedProvider:
@@ -62,7 +63,7 @@ class GatedProvider:
 
 
 def _notifications(server: ServerThread) -> list[dict[str, Any]]:
-    return httpx.get(f"{server.url}/api/notifications", timeout=5.0).json()
+    return httpx.get(f"{server.url}/api/notifications", headers=ADMIN_HEADERS, timeout=5.0).json()
 
 
 def _settled(server: ServerThread) -> list[dict[str, Any]]:

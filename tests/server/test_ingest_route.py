@@ -14,6 +14,7 @@ import pytest
 from gateway.protocol import Alert, encode
 from server.config import ServerSettings
 from server.run import ServerThread
+from tests.server.conftest import ADMIN_HEADERS
 
 RESPONDER_PHONE = "+8613800000001"
 OPERATOR_PHONE = "+8610000000000"
@@ -121,7 +122,7 @@ def test_alert_of_an_unregistered_home_goes_to_the_operator(
 ) -> None:
     """Guards "no alert is lost": a home missing from the registry still reaches a human."""
     server = start_server(replace(settings, operator_phone=OPERATOR_PHONE))
-    with httpx.Client(base_url=server.url) as client:
+    with httpx.Client(base_url=server.url, headers=ADMIN_HEADERS) as client:
         _post(client, [new_alert(home="h9999")]).raise_for_status()
 
         [notification] = wait_until(lambda: _sent(client), message="operator not notified")
@@ -187,7 +188,7 @@ def test_ingest_token_is_required_when_set(
         wrong = _post(client, [new_alert()], headers={"Authorization": "Bearer guess"})
         not_bearer = _post(client, [new_alert()], headers={"Authorization": "Basic s3cret"})
         right = _post(client, [new_alert()], headers={"Authorization": "Bearer s3cret"})
-        stored = client.get("/api/alerts").json()
+        stored = client.get("/api/alerts", headers=ADMIN_HEADERS).json()
 
     assert [r.status_code for r in (missing, wrong, not_bearer)] == [401, 401, 401]
     assert missing.headers["WWW-Authenticate"] == "Bearer"

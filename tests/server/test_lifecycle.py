@@ -24,6 +24,7 @@ from server.db.tables import AlertRow, ContactRow, EscalationStepRow
 from server.notifiers import NotifierError
 from server.run import ServerThread
 from simulators.mosquitto import MosquittoProcess, free_port
+from tests.server.conftest import ADMIN_HEADERS
 
 RESPONDERS = ("+8613800000001", "+8613800000002")
 CONTACTS = ("+8613900000001", "+8613900000002")
@@ -65,7 +66,7 @@ def fast_settings(settings: ServerSettings) -> ServerSettings:
 
 
 def _register(server: ServerThread, home: str = "h0003") -> None:
-    with httpx.Client(base_url=server.url, timeout=5.0) as client:
+    with httpx.Client(base_url=server.url, timeout=5.0, headers=ADMIN_HEADERS) as client:
         client.post("/api/homes", json={"id": home, "community": "east"}).raise_for_status()
         for index, phone in enumerate(RESPONDERS):
             body = {"name": f"responder {index}", "phone": phone, "community": "east"}
@@ -84,7 +85,7 @@ def _ingest(server: ServerThread, *alerts: Alert) -> dict[str, int]:
 
 
 def _detail(server: ServerThread, alert_id: str) -> dict[str, Any]:
-    response = httpx.get(f"{server.url}/api/alerts/{alert_id}", timeout=5.0)
+    response = httpx.get(f"{server.url}/api/alerts/{alert_id}", headers=ADMIN_HEADERS, timeout=5.0)
     response.raise_for_status()
     return response.json()
 
@@ -97,11 +98,16 @@ def _steps(server: ServerThread, alert_id: str) -> list[int]:
     return [e["step"] for e in _notes(server, alert_id)]
 
 
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
 def test_sos_climbs_on_time_stops_at_ack_and_resolves_with_a_full_timeline(
     start_server: Callable[..., ServerThread],
     fast_settings: ServerSettings,
     new_alert: Callable[..., Alert],
     wait_until: Callable[..., Any],
+    make_token: Callable[..., str],
 ) -> None:
     """Guards the whole lifecycle: SMS and call at once, the next person when nobody answers, silence
     after an acknowledgement, a resolution with its outcome, and all of it in the timeline in order."""
@@ -122,7 +128,8 @@ def test_sos_climbs_on_time_stops_at_ack_and_resolves_with_a_full_timeline(
     climbed = time.monotonic() - started
     assert 0.5 <= climbed < 1.5  # 60 s of policy wait, scaled by 0.01
 
-    ack = httpx.post(f"{server.url}/api/alerts/{alert.id}/ack", json={"by": "responder:2"}, timeout=5.0)
+    second_responder = _bearer(make_token("responder", responder_id=2))
+    ack = httpx.post(f"{server.url}/api/alerts/{alert.id}/ack", headers=second_responder, timeout=5.0)
 
     assert ack.status_code == 200, ack.text
     assert (ack.json()["status"], ack.json()["acknowledged_by"]) == ("acknowledged", "responder:2")
@@ -133,14 +140,16 @@ def test_sos_climbs_on_time_stops_at_ack_and_resolves_with_a_full_timeline(
     resolved = httpx.post(
         f"{server.url}/api/alerts/{alert.id}/resolve",
         json={"outcome": "resident_fine", "note": "pressed by mistake while cleaning"},
-        headers={"X-HomeSafe-Actor": "user:operator1"},
+        headers={**_bearer(make_token("operator", name="desk")), "X-HomeSafe-Actor": "user:forged"},
         timeout=5.0,
     )
 
     assert resolved.status_code == 200, resolved.text
     detail = _detail(server, alert.id)
     assert (detail["status"], detail["outcome"]) == ("resolved", "resident_fine")
-    assert detail["resolved_by"] == "user:operator1"  # from the X-HomeSafe-Actor header
+    tokens = httpx.get(f"{server.url}/api/tokens", headers=ADMIN_HEADERS, timeout=5.0).json()
+    desk = next(token["id"] for token in tokens if token["name"] == "desk")
+    assert detail["resolved_by"] == f"token:{desk}"  # the caller's token, whatever a header claims
     assert detail["note"] == "pressed by mistake while cleaning"
     timeline = detail["timeline"]
     assert [e["at"] for e in timeline] == sorted(e["at"] for e in timeline)
@@ -273,14 +282,14 @@ def test_second_sos_while_open_updates_the_alert_instead_of_a_second_ladder(
     assert _ingest(server, again) == {"accepted": 1, "duplicates": 0}
     assert _ingest(server, again) == {"accepted": 0, "duplicates": 1}  # a replay of the merged one
 
-    [alert] = httpx.get(f"{server.url}/api/alerts", timeout=5.0).json()
+    [alert] = httpx.get(f"{server.url}/api/alerts", headers=ADMIN_HEADERS, timeout=5.0).json()
     assert (alert["id"], alert["count"], alert["status"] in ("open", "notified")) == (first.id, 2, True)
     assert alert["evidence"]["_merged"][0]["id"] == again.id
     assert alert["last_event_at"] is not None
     assert _steps(server, first.id) == [0, 0]
     kinds = [e["kind"] for e in _detail(server, first.id)["timeline"]]
     assert kinds.count("opened") == 1 and kinds.count("merged") == 1
-    missing = httpx.get(f"{server.url}/api/alerts/{again.id}", timeout=5.0)
+    missing = httpx.get(f"{server.url}/api/alerts/{again.id}", headers=ADMIN_HEADERS, timeout=5.0)
     assert missing.status_code == 404
 
 
@@ -296,14 +305,14 @@ def test_api_refuses_what_the_lifecycle_does_not_allow(
     _ingest(server, alert)
     base = f"{server.url}/api/alerts"
 
-    with httpx.Client(timeout=5.0) as client:
+    with httpx.Client(timeout=5.0, headers=ADMIN_HEADERS) as client:
         assert client.get(f"{base}/nope").status_code == 404
         assert client.post(f"{base}/nope/ack").status_code == 404
         assert client.post(f"{base}/nope/resolve", json={"outcome": "other"}).status_code == 404
         bad = client.post(f"{base}/{alert.id}/resolve", json={"outcome": "aliens", "note": "?"})
         assert bad.status_code == 422
         assert bad.json()["detail"][0]["loc"] == ["body", "outcome"]
-        assert client.post(f"{base}/{alert.id}/ack").json()["acknowledged_by"] == "api"
+        assert client.post(f"{base}/{alert.id}/ack").json()["acknowledged_by"] == "admin"
         assert client.post(f"{base}/{alert.id}/ack").status_code == 200
         done = client.post(f"{base}/{alert.id}/resolve", json={"outcome": "false_alarm", "note": None})
         assert (done.status_code, done.json()["outcome"]) == (200, "false_alarm")
@@ -344,6 +353,7 @@ def test_acknowledgement_is_published_down_the_homes_cmd_topic(
     cmd_listener: list[bytes],
     new_alert: Callable[..., Alert],
     wait_until: Callable[..., Any],
+    make_token: Callable[..., str],
 ) -> None:
     """Guards "the elder hears back": the hub gets an ack naming the alert, its ref and a role, no name."""
     server = start_server(replace(fast_settings, mqtt_url=broker.url), notifier=RecordingProvider())
@@ -351,7 +361,8 @@ def test_acknowledgement_is_published_down_the_homes_cmd_topic(
     alert = new_alert(home=home_id)
     _ingest(server, alert)
 
-    httpx.post(f"{server.url}/api/alerts/{alert.id}/ack", json={"by": "responder:1"}, timeout=5.0).raise_for_status()
+    first_responder = _bearer(make_token("responder", responder_id=1))
+    httpx.post(f"{server.url}/api/alerts/{alert.id}/ack", headers=first_responder, timeout=5.0).raise_for_status()
 
     [payload] = wait_until(lambda: cmd_listener, timeout_s=3.0, message="no ack on the cmd topic")
     ref = _detail(server, alert.id)["ref"]
@@ -376,7 +387,7 @@ def test_broker_outage_never_blocks_the_acknowledgement_and_the_ack_follows_late
     _ingest(server, alert)
 
     started = time.monotonic()
-    response = httpx.post(f"{server.url}/api/alerts/{alert.id}/ack", timeout=5.0)
+    response = httpx.post(f"{server.url}/api/alerts/{alert.id}/ack", headers=ADMIN_HEADERS, timeout=5.0)
 
     assert response.status_code == 200 and time.monotonic() - started < 0.5
     time.sleep(0.3)

@@ -1,4 +1,7 @@
-"""Liveness, for load balancers and for waiting until a started server answers."""
+"""Liveness, for load balancers and for waiting until a started server answers.
+
+The one route under `/api` without a token: it says nothing but "up", and probes carry no secrets.
+"""
 
 from __future__ import annotations
 

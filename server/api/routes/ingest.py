@@ -1,4 +1,7 @@
-"""Where the gateway delivers alerts: a JSON array of protocol alerts, stored once each."""
+"""Where the gateway delivers alerts: a JSON array of protocol alerts, stored once each.
+
+Guarded by the ingest token when one is set (`deps.authorize_ingest` says why it is open otherwise).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +11,13 @@ import msgspec
 from fastapi import APIRouter, Depends, HTTPException, status
 
 from gateway.protocol import decode_alerts
-from server.api.deps import DispatcherDep, EscalationDep, RawBodyDep, SessionDep, require_ingest_token
+from server.api.deps import DispatcherDep, EscalationDep, RawBodyDep, SessionDep, authorize_ingest
 from server.crud.alerts import ingest_alert
 from server.schemas import IngestResult
 
 _LOGGER = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/ingest", tags=["ingest"], dependencies=[Depends(require_ingest_token)])
+router = APIRouter(prefix="/ingest", tags=["ingest"], dependencies=[Depends(authorize_ingest)])
 
 _BODY_DOC = {
     "requestBody": {

@@ -1,4 +1,7 @@
-"""Reading the notifications outbox: who was told what, and whether it went out."""
+"""Reading the notifications outbox: who was told what, and whether it went out.
+
+Operators and admins only: every row holds a phone number and the message text.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from server.api.deps import SessionDep
+from server.api.deps import OperatorDep, SessionDep
 from server.crud.notifications import list_notifications
 from server.schemas import NotificationPublic
 
@@ -16,6 +19,7 @@ router = APIRouter(prefix="/notifications", tags=["notifications"])
 @router.get("")
 def read_notifications(
     session: SessionDep,
+    _principal: OperatorDep,
     alert_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[NotificationPublic]:
