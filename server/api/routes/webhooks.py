@@ -24,7 +24,7 @@ from server.api.deps import DispatcherDep, SessionDep, SettingsDep
 from server.crud.lifecycle import LifecycleError, acknowledge
 from server.db.tables import AlertRow, AlertStatus, Channel, NotificationRow
 from server.notifiers.receipts import Delivery, record_delivery
-from server.notifiers.replies import ACCEPT_KEY, actor_of, answer_reply
+from server.notifiers.replies import ACCEPT_KEY, actor_of, answer_text
 from server.notifiers.twilio import VOICE_PATH, callback_url
 
 _LOGGER = logging.getLogger(__name__)
@@ -166,9 +166,11 @@ def delivery_status(n: NotificationId, params: SignedParams, session: SessionDep
 
 @router.post("/sms")
 def inbound_sms(params: SignedParams, session: SessionDep, dispatcher: DispatcherDep) -> Response:
-    """A text to our number: "1" (optionally with the alert's code) accepts; the answer is texted back."""
+    """A text to our number: "1" (optionally with the alert's code) accepts, "VISIT h0042 ..." logs a visit;
+    the answer is texted back. A retried delivery (same MessageSid) of a check-in logs no second visit."""
     phone, text = params.get("From", ""), params.get("Body", "")
-    answer = answer_reply(session=session, phone=phone, text=text, channel=Channel.SMS)
+    source_id = params.get("MessageSid") or None
+    answer = answer_text(session=session, phone=phone, text=text, channel=Channel.SMS, source_id=source_id)
     dispatcher.wake()  # an acknowledgement may have settled or cancelled pending notifications
     response = MessagingResponse()
     response.message(answer)
