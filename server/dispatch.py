@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from server.background import WakeableLoop
 from server.crud.lifecycle import mark_notified, notification_failed
-from server.crud.notifications import Claim, claim_due, mark_retry, mark_sent, release
+from server.crud.notifications import Claim, claim_due, defer, mark_retry, mark_sent, release
 from server.notifiers import Notifier, NotifierError
+from server.notifiers.ratelimit import ThrottledError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -87,6 +88,11 @@ class Dispatcher(WakeableLoop):
             provider_id = self.notifier.send(
                 to=claim.to, channel=claim.channel, body=claim.body, notification_id=claim.id
             )
+        except ThrottledError as exc:
+            # Over the provider's rate: back in the outbox until its slot, not an attempt, never dropped.
+            with self.sessions() as session:
+                defer(session=session, claim=claim, not_before=self.clock() + timedelta(seconds=exc.retry_after_s))
+            return
         except NotifierError as exc:
             retryable, error = exc.retryable, str(exc)
         except Exception as exc:

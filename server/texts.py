@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Final
 
@@ -58,6 +59,40 @@ def _spelled(ref: str) -> str:
     return " ".join(ref)  # read out one character at a time
 
 
+MAX_ALSO_NAMED: Final = 3  # more grouped types are counted, not named: an SMS stays one segment
+
+
+def _also_en(also: Sequence[str]) -> str:
+    if not also:
+        return ""
+    named = ", ".join(t.replace("_", " ") for t in also[:MAX_ALSO_NAMED])
+    more = f" +{len(also) - MAX_ALSO_NAMED}" if len(also) > MAX_ALSO_NAMED else ""
+    return f" (also {named}{more})"
+
+
+def _also_zh(also: Sequence[str]) -> str:
+    if not also:
+        return ""
+    named = "、".join(_TYPE_ZH.get(t, t) for t in also[:MAX_ALSO_NAMED])
+    more = f"等{len(also)}项" if len(also) > MAX_ALSO_NAMED else ""
+    return f"(另有{named}{more})"
+
+
+def group_followup_message(
+    *, alert_type: str, home: str, ref: str, leader_type: str, leader_ref: str, language: str | None = None
+) -> str:
+    """The one text that tells someone already reached about a storm's leader of another alert of that home.
+
+    E.g. `HomeSafe also: GAS at home h0003, ref B2C3D4 (with SMOKE ref A1B2C3)`. No reply asked: the
+    leader's ladder is what asks to accept; its ref tells the two apart.
+    """
+    if _is_zh(language):
+        what, leader = _TYPE_ZH.get(alert_type, alert_type), _TYPE_ZH.get(leader_type, leader_type)
+        return f"HomeSafe 平安守护 另有: 住户 {home} {what}, 编号 {ref} (同一住户的{leader} 编号 {leader_ref})"
+    what, leader = alert_type.replace("_", " "), leader_type.replace("_", " ")
+    return f"HomeSafe also: {what} at home {home}, ref {ref} (with {leader} ref {leader_ref})"
+
+
 def step_message(
     *,
     channel: str,
@@ -70,15 +105,17 @@ def step_message(
     steps: int,
     count: int = 1,
     language: str | None = None,
+    also: Sequence[str] = (),
 ) -> str:
     """What a ladder step says by SMS or voice; `step` counts from 1.
 
     E.g. `HomeSafe SOS at home h0003 (device sos_button) 2026-11-24 03:00:12Z. Step 1/5. Reply 1 to accept,
     ref K3F9Q2`. No names, addresses or phone numbers: the home id and the ref are enough to act on.
+    `also` names the types grouped under this alert (a storm), e.g. `HomeSafe SMOKE (also GAS) at home ...`.
     """
     when = opened_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
     if _is_zh(language):
-        what = _TYPE_ZH.get(alert_type, alert_type)
+        what = _TYPE_ZH.get(alert_type, alert_type) + _also_zh(also)
         times = f"(共{count}次)" if count > 1 else ""
         if channel == "voice":
             return (
@@ -89,7 +126,7 @@ def step_message(
         return (
             f"HomeSafe 平安守护: 住户 {home}{dev} {what}{times} {when}. 第{step}/{steps}步. 回复1确认接单, 编号 {ref}"
         )
-    what = alert_type.replace("_", " ")
+    what = alert_type.replace("_", " ") + _also_en(also)
     times = f" ({count} alerts)" if count > 1 else ""
     if channel == "voice":
         return (

@@ -1,5 +1,6 @@
-"""Storing alerts from the gateway, each once: a new alert opens and starts its escalation ladder, an
-alert of the same type for a home whose alert is still unresolved is merged into it.
+"""Storing alerts from the gateway, each once: a new alert opens and starts its escalation ladder (or joins
+the storm group of its home, `server/escalation/storms.py`), an alert of the same type for a home whose
+alert is still unresolved is merged into it.
 """
 
 from __future__ import annotations
@@ -16,9 +17,8 @@ from sqlalchemy.orm import Session
 from gateway.protocol import Alert
 from server.crud.transitions import add_transition
 from server.db.tables import AlertMergeRow, AlertRow, AlertStatus
-from server.escalation import wakeups
+from server.escalation import storms, wakeups
 from server.escalation.config import EscalationConfig
-from server.escalation.ladder import start_ladder
 from server.texts import alert_ref
 
 _LOGGER = logging.getLogger(__name__)
@@ -45,7 +45,9 @@ def _merge(*, session: Session, open_id: str, alert: Alert, now: datetime) -> Al
     # concurrent merges read-modify-write the count and evidence one after another, none lost.
     session.add(AlertMergeRow(id=alert.id, alert_id=open_id, received_at=now))
     session.flush()
-    row = session.get(AlertRow, open_id, with_for_update=True, populate_existing=True)
+    # FOR NO KEY UPDATE, not FOR UPDATE: the merge row just inserted holds a key-share lock on the alert, and
+    # two merges each holding one would deadlock waiting for a full row lock.
+    row = session.get(AlertRow, open_id, with_for_update={"key_share": True}, populate_existing=True)
     if row is None or row.status == AlertStatus.RESOLVED:
         return None
     event_at = datetime.fromtimestamp(alert.ts, UTC)
@@ -74,9 +76,11 @@ def ingest_alert(
     """Store an alert and bring it to a human; returns the stored (or updated) alert, `None` for a duplicate.
 
     A new alert opens a row and fires its ladder's first step in the same transaction, so its first
-    notifications exist as soon as it does. An alert of the same type for a home whose alert of that
-    type is not resolved yet updates that one (count, last event time, bounded evidence) instead: no
-    second ladder. Idempotent on `alert.id`: a replay of a stored or merged alert creates nothing. Commits.
+    notifications exist as soon as it does; during a storm from its home it joins that storm's group
+    instead, or leads it when more severe (`storms.open_alert`). An alert of the same type for a home
+    whose alert of that type is not resolved yet updates that one (count, last event time, bounded
+    evidence) instead: no second ladder. Idempotent on `alert.id`: a replay of a stored or merged alert
+    creates nothing. Commits.
 
     Args:
         escalation: the policy, numbers and time scale; by default the shipped policy in real time with
@@ -108,9 +112,10 @@ def ingest_alert(
             row = _new_row(alert, received_at)
             # No existence check first: the primary key is the check, which also holds when two requests
             # race; the partial unique index on unresolved (home, type) catches two different alerts racing.
+            # The flush also takes SQLite's write lock: storm decisions about one home are made one at a time.
             session.add(row)
             session.flush()
-            created = start_ladder(session=session, config=escalation, alert=row, now=received_at)
+            placement = storms.open_alert(session=session, config=escalation, alert=row, now=received_at)
             session.commit()
         except IntegrityError:
             session.rollback()
@@ -118,8 +123,10 @@ def ingest_alert(
                 _LOGGER.debug("alert %s already stored; duplicate ignored", alert.id)
                 return None
             continue  # another alert of this home and type won the race: merge into it
-        if created:
+        if placement.notifications:
             wakeups.wake(session, wakeups.DISPATCH)
+        if placement.acknowledged:
+            wakeups.wake(session, wakeups.ACKS)  # joined a group already taken: the home hears help is coming
         wakeups.wake(session, wakeups.ESCALATION)
         return row
     raise RuntimeError(f"alert {alert.id} lost the open-alert race {_RACE_RETRIES} times; the gateway will resend it")

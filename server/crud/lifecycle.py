@@ -1,13 +1,15 @@
 """The alert lifecycle: open -> notified -> acknowledged (by whom, how) -> resolved (with an outcome).
 
 Every change is committed together with its row in `alert_transitions`. An acknowledgement or a
-resolution cancels the ladder's pending steps; a failed notification makes the next step due at once.
+resolution cancels the ladder's pending steps, and of a storm group's leader also covers its members
+(`server/escalation/storms.py`); a failed notification makes the next step due at once.
 These functions are what routes, SMS/voice webhooks, ack links and the dispatcher call.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Final, cast
 
@@ -23,7 +25,7 @@ from server.db.tables import (
     NotificationStatus,
     Outcome,
 )
-from server.escalation import wakeups
+from server.escalation import storms, wakeups
 from server.escalation.ladder import cancel_pending, expedite_after
 from server.texts import REF_ALPHABET
 
@@ -159,6 +161,8 @@ def acknowledge(
             to_status=AlertStatus.ACKNOWLEDGED, actor=actor, channel=channel,
             detail=f"ladder stopped ({cancelled} pending step{'s' if cancelled != 1 else ''} cancelled)",
         )
+        # A storm's leader takes its group with it; a member only itself (server/escalation/storms.py).
+        storms.acknowledge_members(session=session, leader=alert, actor=actor, channel=channel, now=now)
         session.commit()
         _LOGGER.info("alert %s acknowledged via %s", alert.id, channel)
         wakeups.wake(session, wakeups.ACKS)
@@ -172,8 +176,10 @@ def acknowledge_by_phone(
     """Acknowledge, for a reply or keypress from `phone`, the unresolved alert that phone was told about.
 
     With `ref`, the alert of that code; without, the most recent one not yet acknowledged (else the most
-    recent unresolved one). The actor is who the number was notified as ("responder:12", "contact:3"),
-    else `phone:<number>`. Returns `None` when the phone was told of no such unresolved alert. Commits.
+    recent unresolved one), taken as the leader of its storm group if it has one: a bare "1" answers the
+    ladder that asked for it, never just a follow-up. The actor is who the number was notified as
+    ("responder:12", "contact:3"), else `phone:<number>`. Returns `None` when the phone was told of no
+    such unresolved alert. Commits.
     """
     query = (
         select(NotificationRow.alert_id, NotificationRow.recipient, AlertRow.status)
@@ -189,10 +195,25 @@ def acknowledge_by_phone(
     rows = session.execute(query.limit(200)).all()
     if not rows:
         return None
-    waiting = [row for row in rows if row.status != AlertStatus.ACKNOWLEDGED]
-    alert_id, recipient, _status = (waiting or rows)[0]
+    candidates = _as_leaders(session, rows) if ref is None else [(row[0], row[1], row[2]) for row in rows]
+    waiting = [row for row in candidates if row[2] != AlertStatus.ACKNOWLEDGED]
+    alert_id, recipient, _status = (waiting or candidates)[0]
     actor = recipient or f"phone:{phone}"
     return acknowledge(session=session, alert_id=alert_id, actor=actor, channel=channel, now=now)
+
+
+def _as_leaders(session: Session, rows: Sequence[Any]) -> list[tuple[str, str | None, str]]:
+    """(alert, recipient, status) rows with each grouped alert replaced by its group's leader, in order."""
+    leaders: list[tuple[str, str | None, str]] = []
+    for alert_id, recipient, status in rows:
+        leader_id = storms.leader_of(session, alert_id)
+        leader_status = status if leader_id == alert_id else session.scalar(
+            select(AlertRow.status).where(AlertRow.id == leader_id)
+        )
+        if leader_status is None or leader_status == AlertStatus.RESOLVED:
+            leader_id, leader_status = alert_id, status  # a member outliving its leader answers for itself
+        leaders.append((leader_id, recipient, leader_status))
+    return leaders
 
 
 def resolve(
@@ -240,6 +261,7 @@ def resolve(
             session=session, alert_id=alert.id, at=now, kind="resolved", from_status=previous,
             to_status=AlertStatus.RESOLVED, actor=actor, detail=detail,
         )
+        storms.resolve_members(session=session, leader=alert, actor=actor, outcome=outcome, note=note, now=now)
         session.commit()
         _LOGGER.info("alert %s resolved: %s", alert.id, outcome)
         if previous != AlertStatus.ACKNOWLEDGED:

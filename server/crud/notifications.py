@@ -1,4 +1,5 @@
-"""The outbox: listing notifications, and claiming and settling them for the dispatcher.
+"""The outbox: listing notifications, and claiming (most urgent alert first) and settling them for the
+dispatcher.
 
 A claim is a conditional UPDATE of a due pending row, so two dispatchers (a sweep racing a wake, or two
 server processes on one database) never both get the same row, on SQLite as on PostgreSQL.
@@ -11,10 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.db.tables import AlertRow, AlertStatus, NotificationRow, NotificationStatus
+from server.escalation.policy import SEVERITY_ORDER, severity_rank
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,13 +45,27 @@ def _due(now: datetime) -> ColumnElement[bool]:
     )
 
 
+def _urgency() -> ColumnElement[int]:
+    """0 for a critical alert's notification, 1 high (or unknown), 2 maintenance: the order sends go in."""
+    return case(
+        *((AlertRow.severity == severity, rank) for rank, severity in enumerate(SEVERITY_ORDER)),
+        else_=severity_rank("unknown"),
+    )
+
+
 def claim_due(*, session: Session, now: datetime, lease: timedelta, limit: int) -> list[Claim]:
     """Claim up to `limit` due notifications for `lease` and count the attempt. Commits.
 
     A dispatcher that dies holding a claim only delays the row: it is due again when the lease ends.
     """
+    # Most urgent first, then oldest: when the provider's rate holds messages back, an SOS takes the next
+    # free slot ahead of any maintenance text that has waited longer.
     candidates = session.scalars(
-        select(NotificationRow.id).where(_due(now)).order_by(NotificationRow.id).limit(limit)
+        select(NotificationRow.id)
+        .join(AlertRow, AlertRow.id == NotificationRow.alert_id)
+        .where(_due(now))
+        .order_by(_urgency(), NotificationRow.id)
+        .limit(limit)
     ).all()
     claimed: list[int] = []
     for notification_id in candidates:
@@ -76,9 +92,9 @@ def claim_due(*, session: Session, now: datetime, lease: timedelta, limit: int) 
             NotificationRow.attempts,
         )
         .where(NotificationRow.id.in_(claimed))
-        .order_by(NotificationRow.id)
     ).all()
-    return [Claim(*row) for row in rows]
+    order = {notification_id: index for index, notification_id in enumerate(claimed)}
+    return sorted((Claim(*row) for row in rows), key=lambda claim: order[claim.id])
 
 
 def mark_sent(*, session: Session, claim: Claim, provider_id: str, now: datetime) -> None:
@@ -114,6 +130,20 @@ def mark_retry(*, session: Session, claim: Claim, error: str, retry_at: datetime
         update(NotificationRow)
         .where(NotificationRow.id == claim.id)
         .values(not_before=retry_at, error=error)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+
+
+def defer(*, session: Session, claim: Claim, not_before: datetime) -> None:
+    """Give a claim back untried, due at `not_before` (the provider's rate said wait). Commits.
+
+    Not an attempt: the message was never offered to the provider, so its backoff and count stay as they were.
+    """
+    session.execute(
+        update(NotificationRow)
+        .where(NotificationRow.id == claim.id, NotificationRow.status == NotificationStatus.PENDING)
+        .values(not_before=not_before, attempts=NotificationRow.attempts - 1)
         .execution_options(synchronize_session=False)
     )
     session.commit()

@@ -9,8 +9,8 @@ second server on the same database finds nothing left to claim. Nothing about a 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, func, or_, select, update
@@ -26,7 +26,7 @@ from server.db.tables import (
     StepState,
 )
 from server.escalation.config import EscalationConfig
-from server.escalation.policy import CHANNELS_OF, SERVICE_KINDS
+from server.escalation.policy import CHANNELS_OF, SERVICE_KINDS, severity_rank
 from server.escalation.recipients import Recipient, home_category, recipients_for, service_recipient
 from server.texts import ladder_end_message, step_message
 
@@ -87,6 +87,11 @@ def start_ladder(*, session: Session, config: EscalationConfig, alert: AlertRow,
 
 def claim_and_fire(*, session: Session, config: EscalationConfig, step_id: int, now: datetime) -> int | None:
     """Fire one due step if this caller wins it; commits. Returns notifications created, `None` if not won."""
+    # Alert before step, the order an acknowledgement locks them in: the other order deadlocks on PostgreSQL
+    # (FOR NO KEY UPDATE: inserts referencing the alert still go ahead). SQLite ignores it: one writer anyway.
+    alert_id = session.scalar(select(EscalationStepRow.alert_id).where(EscalationStepRow.id == step_id))
+    if alert_id is not None:
+        session.get(AlertRow, alert_id, with_for_update={"key_share": True})
     # The conditional UPDATE is the claim: a step another scheduler fired since our SELECT no longer
     # matches. It also takes the row's write lock until our commit (SQLite: the database's).
     result = session.execute(
@@ -103,8 +108,7 @@ def claim_and_fire(*, session: Session, config: EscalationConfig, step_id: int, 
         session.rollback()
         return None
     step = session.get(EscalationStepRow, step_id, populate_existing=True)
-    # Lock the alert too (PostgreSQL): an acknowledgement committing meanwhile waits, then cancels what we add.
-    alert = session.get(AlertRow, step.alert_id, with_for_update=True, populate_existing=True) if step else None
+    alert = session.get(AlertRow, step.alert_id, populate_existing=True) if step else None
     if step is None or alert is None:
         session.rollback()
         return None
@@ -166,46 +170,127 @@ def _reached(session: Session, alert_id: str) -> set[str]:
     return {key for key in keys if key}
 
 
-def _send_slot(session: Session, config: EscalationConfig, phone: str, now: datetime) -> datetime | None:
-    """`None` to send now, or when a message to `phone` fits under the per-number cap (storms)."""
-    cap = config.policy.per_number_per_minute
-    window = config.scaled(RATE_WINDOW_S)
-    rows = session.execute(
+def member_types(session: Session, leader_id: str) -> list[str]:
+    """The types of the alerts grouped under `leader_id` (a storm), oldest first, each once."""
+    types = session.scalars(
+        select(AlertRow.type).where(AlertRow.group_id == leader_id).order_by(AlertRow.opened_at, AlertRow.id)
+    ).all()
+    return list(dict.fromkeys(types))
+
+
+def _fits(planned: list[datetime], candidate: datetime, cap: int, window: timedelta) -> bool:
+    """Whether one more message at `candidate` keeps every window of `window` holding it at `cap` or fewer."""
+    points = sorted([*planned, candidate])
+    for end in points:
+        if end < candidate or end - window >= candidate:
+            continue  # this window, (end - window, end], does not hold the candidate
+        if sum(1 for t in points if end - window < t <= end) > cap:
+            return False
+    return True
+
+
+def _first_slot(planned: list[datetime], earliest: datetime, cap: int, window: timedelta) -> datetime:
+    candidates = sorted({earliest, *(t + window for t in planned if t + window > earliest)})
+    for candidate in candidates:
+        if _fits(planned, candidate, cap, window):
+            return candidate
+    return max(earliest, *planned) + window  # unreachable in practice; keeps the message
+
+
+def _to_phone(session: Session, phone: str, now: datetime, window: timedelta) -> list[Any]:
+    return list(session.execute(
         select(
-            NotificationRow.created_at, NotificationRow.not_before, NotificationRow.status, NotificationRow.attempts
-        ).where(
+            NotificationRow.id, NotificationRow.created_at, NotificationRow.not_before, NotificationRow.status,
+            NotificationRow.attempts, AlertRow.severity,
+        )
+        .join(AlertRow, AlertRow.id == NotificationRow.alert_id)
+        .where(
             NotificationRow.to == phone,
             or_(NotificationRow.created_at > now - window, NotificationRow.not_before > now - window),
         )
-    ).all()
-    # When each message went or will go: a deferred, never-tried row at its not_before (a claimed row's
+    ).all())
+
+
+def _deferred(row: Any, now: datetime) -> bool:
+    # Planned for later and never tried: the only rows whose time may still move (a claimed row's
     # not_before is a dispatcher lease, not a plan).
-    planned = sorted(
-        not_before if (status == NotificationStatus.PENDING and attempts == 0 and not_before) else created_at
-        for created_at, not_before, status, attempts in rows
+    return row.status == NotificationStatus.PENDING and row.attempts == 0 and row.not_before is not None and (
+        row.not_before > now
     )
-    for candidate in [now, *(t + window for t in planned if t + window > now)]:
-        if sum(1 for t in planned if candidate - window < t <= candidate) < cap:
-            return None if candidate == now else candidate
-    return max(now, planned[-1]) + window  # unreachable in practice; keeps the message
 
 
-def _notify(
+def _when(row: Any) -> datetime:
+    planned = row.status == NotificationStatus.PENDING and row.attempts == 0 and row.not_before is not None
+    return row.not_before if planned else row.created_at
+
+
+def _send_slot(
+    session: Session, config: EscalationConfig, phone: str, now: datetime, severity: str
+) -> datetime | None:
+    """`None` to send now, or when a message to `phone` fits under the per-number cap (storms).
+
+    A message counts against it what is already on its way and what is planned for alerts as urgent or
+    more: a critical alert's message never waits behind a maintenance text planned for later.
+    """
+    cap, window, rank = config.policy.per_number_per_minute, config.scaled(RATE_WINDOW_S), severity_rank(severity)
+    planned = [
+        _when(row) for row in _to_phone(session, phone, now, window)
+        if not _deferred(row, now) or severity_rank(row.severity) <= rank
+    ]
+    slot = _first_slot(planned, now, cap, window)
+    return None if slot == now else slot
+
+
+def _replan_less_urgent(session: Session, config: EscalationConfig, phone: str, now: datetime, severity: str) -> int:
+    """Push back planned messages of less urgent alerts to `phone` that a more urgent one just overtook,
+    so the cap holds for them again; no commit. Returns how many moved (never earlier, never dropped)."""
+    cap, window, rank = config.policy.per_number_per_minute, config.scaled(RATE_WINDOW_S), severity_rank(severity)
+    rows = _to_phone(session, phone, now, window)
+    movable = sorted(
+        (row for row in rows if _deferred(row, now) and severity_rank(row.severity) > rank),
+        key=lambda row: (severity_rank(row.severity), row.not_before, row.id),
+    )
+    times = {row.id: _when(row) for row in rows}
+    moved = 0
+    for row in movable:
+        row_rank = severity_rank(row.severity)
+        planned = [
+            times[other.id] for other in rows
+            if other.id != row.id and (not _deferred(other, now) or severity_rank(other.severity) <= row_rank)
+        ]
+        slot = _first_slot(planned, times[row.id], cap, window)
+        if slot > times[row.id]:
+            session.execute(
+                update(NotificationRow)
+                .where(NotificationRow.id == row.id, NotificationRow.attempts == 0)
+                .values(not_before=slot)
+                .execution_options(synchronize_session=False)
+            )
+            times[row.id] = slot
+            moved += 1
+    return moved
+
+
+def notify(
     *,
     session: Session,
     config: EscalationConfig,
     alert: AlertRow,
     recipients: list[Recipient],
     channels: Sequence[str],
-    step_index: int,
-    body_for: Any,
+    step_index: int | None,
+    body_for: Callable[[str, Recipient], str],
     now: datetime,
+    with_link: bool = True,
 ) -> int:
+    """Create the notifications of `alert` to `recipients` through `channels`, each planned under the
+    per-number cap; no commit. Returns how many. `step_index` is `None` outside a ladder (a storm follow-up)."""
     created = 0
     for recipient in recipients:
         for channel in channels:
             # The cap spares people's phones in a storm; a service centre takes every alert at once.
-            slot = None if recipient.key in SERVICE_KINDS else _send_slot(session, config, recipient.phone, now)
+            capped = recipient.key not in SERVICE_KINDS
+            slot = _send_slot(session, config, recipient.phone, now, alert.severity) if capped else None
             row = NotificationRow(
                 alert_id=alert.id,
                 to=recipient.phone,
@@ -220,7 +305,9 @@ def _notify(
             )
             session.add(row)
             session.flush()  # the next rate check counts this one, and the link needs its id
-            if channel == "sms" and config.link_secret and config.link_base_url:
+            if capped and _replan_less_urgent(session, config, recipient.phone, now, alert.severity):
+                _LOGGER.info("alert %s: less urgent messages to %s pushed back behind it", alert.id, recipient.key)
+            if with_link and channel == "sms" and config.link_secret and config.link_base_url:
                 # Two-way SMS is not available everywhere (mainland China): the link works on its own.
                 from server.acklinks import link_for  # acklinks reaches the lifecycle, which reaches here
 
@@ -265,7 +352,7 @@ def _fire(
         recipients: dict[str, Recipient] = {}
         for kind in who:
             for recipient in recipients_for(
-                kind, session=session, home_id=alert.home, reached=reached, numbers=config.numbers
+                kind, session=session, home_id=alert.home, reached=reached, numbers=config.numbers, now=now
             ):
                 recipients.setdefault(recipient.phone, recipient)  # one number, one message per channel
         if not recipients:
@@ -277,14 +364,18 @@ def _fire(
             )
             next_due = now
         else:
-            def body(channel: str, recipient: Recipient, index: int = index, total: int = total) -> str:
+            also = member_types(session, alert.id)
+
+            def body(
+                channel: str, recipient: Recipient, index: int = index, total: int = total, also: list[str] = also
+            ) -> str:
                 return step_message(
                     channel=channel, alert_type=alert.type, home=alert.home, device=alert.device,
                     opened_at=alert.opened_at, ref=alert.ref, step=index + 1, steps=total, count=alert.count,
-                    language=recipient.language,
+                    language=recipient.language, also=also,
                 )
 
-            count = _notify(
+            count = notify(
                 session=session, config=config, alert=alert, recipients=list(recipients.values()),
                 channels=CHANNELS_OF[how], step_index=index, body_for=body, now=now,
             )
@@ -327,7 +418,7 @@ def _fire_end(
             steps=index,
         )
 
-    created = _notify(
+    created = notify(
         session=session, config=config, alert=alert, recipients=[recipient], channels=CHANNELS_OF[final["how"]],
         step_index=index, body_for=body, now=now,
     )

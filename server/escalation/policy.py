@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from gateway.protocol import SEVERITY_OF, AlertType, Severity
+from server.notifiers.ratelimit import SendLimits
 
 DEFAULT_POLICY_PATH: Final = Path(__file__).with_name("default_policy.yaml")
 
@@ -42,6 +43,23 @@ CHANNELS_OF: Final = {"sms": ("sms",), "voice": ("voice",), "both": ("sms", "voi
 # Quiet hours may hold back steps of these severities only: a critical or high alert is never delayed.
 QUIET_SEVERITIES: Final = frozenset({Severity.MAINTENANCE.value})
 MAX_WAIT: Final = timedelta(days=7)
+DEFAULT_STORM_WINDOW_S: Final = 15 * 60.0
+DEFAULT_STORM_FOLLOWUPS: Final = 5
+# Twilio's defaults for a long code (1 SMS a second) and an account (1 call a second), and a per-phone cap
+# low enough for the domestic providers that have one.
+DEFAULT_SEND_LIMITS: Final = SendLimits(sms_per_s=1.0, calls_per_s=1.0, burst=3.0, per_destination_per_s=0.5)
+
+# How urgent a severity is, most urgent first: what leads a storm group and what the outbox sends first.
+SEVERITY_ORDER: Final = (Severity.CRITICAL.value, Severity.HIGH.value, Severity.MAINTENANCE.value)
+
+
+def severity_rank(severity: str) -> int:
+    """0 for critical, 1 high, 2 maintenance; an unknown severity (a newer gateway) counts as high."""
+    try:
+        return SEVERITY_ORDER.index(severity)
+    except ValueError:
+        return SEVERITY_ORDER.index(Severity.HIGH.value)
+
 
 _DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s)?\s*$")
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -119,6 +137,11 @@ class Policy:
     final_how: str = "sms"
     quiet_hours: QuietHours | None = None
     per_number_per_minute: int = 6
+    # Storms (server/escalation/storms.py): alerts of one home opened within this many seconds (time-scaled)
+    # of an unresolved one join its group; at most `storm_followups` of them are announced per group.
+    storm_window_s: float = DEFAULT_STORM_WINDOW_S
+    storm_followups: int = DEFAULT_STORM_FOLLOWUPS
+    send_limits: SendLimits = DEFAULT_SEND_LIMITS  # the provider's rates, paced by the dispatcher
 
     def select(self, *, type_: str, severity: str, category: str) -> Rule | None:
         """The first rule fitting the alert, or `None` (a validated policy covers every known type)."""
@@ -218,7 +241,10 @@ def parse_policy(document: Any, *, source: str = "policy") -> Policy:
     """
     read = _Reader(source)
     doc = read.mapping(
-        document, "", ("version", "timezone", "quiet_hours", "rate_limit", "final", "rules"), ("version", "rules")
+        document,
+        "",
+        ("version", "timezone", "quiet_hours", "rate_limit", "storm", "final", "rules"),
+        ("version", "rules"),
     )
     if doc["version"] != 1:
         raise read.fail("version", f"expected 1; got {doc['version']!r}")
@@ -241,13 +267,8 @@ def parse_policy(document: Any, *, source: str = "policy") -> Policy:
                                   RECIPIENT_KINDS)
         quiet = QuietHours(start=bounds[0], end=bounds[1], applies_to=frozenset(applies_to))
 
-    per_minute = 6
-    if doc.get("rate_limit") is not None:
-        raw = read.mapping(doc["rate_limit"], "rate_limit", ("per_number_per_minute",), ("per_number_per_minute",))
-        per_minute = raw["per_number_per_minute"]
-        if isinstance(per_minute, bool) or not isinstance(per_minute, int) or per_minute < 2:
-            # Two: a critical step calls and texts the same number at once.
-            raise read.fail("rate_limit.per_number_per_minute", f"expected an integer >= 2; got {per_minute!r}")
+    per_minute, send_limits = _parse_rate_limit(read, doc.get("rate_limit"))
+    storm_window_s, storm_followups = _parse_storm(read, doc.get("storm"))
 
     final_who, final_how = "operator", "sms"
     if doc.get("final") is not None:
@@ -271,6 +292,9 @@ def parse_policy(document: Any, *, source: str = "policy") -> Policy:
         final_how=final_how,
         quiet_hours=quiet,
         per_number_per_minute=per_minute,
+        storm_window_s=storm_window_s,
+        storm_followups=storm_followups,
+        send_limits=send_limits,
     )
     # Every known alert type, at its severity, for every resident category must find a ladder.
     for alert_type in AlertType:
@@ -283,6 +307,62 @@ def parse_policy(document: Any, *, source: str = "policy") -> Policy:
                     "add a rule or widen a match (a rule without `match` takes everything)",
                 )
     return policy
+
+
+def _parse_rate_limit(read: _Reader, raw: Any) -> tuple[int, SendLimits]:
+    if raw is None:
+        return 6, DEFAULT_SEND_LIMITS
+    values = read.mapping(raw, "rate_limit", ("per_number_per_minute", "provider"), ("per_number_per_minute",))
+    per_minute = values["per_number_per_minute"]
+    if isinstance(per_minute, bool) or not isinstance(per_minute, int) or per_minute < 2:
+        # Two: a critical step calls and texts the same number at once.
+        raise read.fail("rate_limit.per_number_per_minute", f"expected an integer >= 2; got {per_minute!r}")
+    if values.get("provider") is None:
+        return per_minute, DEFAULT_SEND_LIMITS
+    return per_minute, _parse_send_limits(read, values["provider"], "rate_limit.provider")
+
+
+def _parse_storm(read: _Reader, raw: Any) -> tuple[float, int]:
+    if raw is None:
+        return DEFAULT_STORM_WINDOW_S, DEFAULT_STORM_FOLLOWUPS
+    values = read.mapping(raw, "storm", ("window", "followups"))
+    window_s = DEFAULT_STORM_WINDOW_S
+    if "window" in values:
+        window_s = parse_duration(values["window"], field="storm.window", source=read.source)
+    followups = values.get("followups", DEFAULT_STORM_FOLLOWUPS)
+    if isinstance(followups, bool) or not isinstance(followups, int) or followups < 0:
+        raise read.fail("storm.followups", f"expected an integer >= 0 (0: members join silently); got {followups!r}")
+    return window_s, followups
+
+
+def _rate(read: _Reader, value: Any, field: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise read.fail(field, f"expected a number > 0; got {value!r}")
+    return float(value)
+
+
+def _parse_send_limits(read: _Reader, raw: Any, field: str) -> SendLimits:
+    keys = ("sms_per_second", "calls_per_second", "burst", "per_destination_per_minute", "per_destination_burst")
+    values = read.mapping(raw, field, keys)
+    default = DEFAULT_SEND_LIMITS
+    burst = _rate(read, values.get("burst", default.burst), f"{field}.burst")
+    destination_burst = _rate(
+        read, values.get("per_destination_burst", default.destination_burst), f"{field}.per_destination_burst"
+    )
+    for name, got in (("burst", burst), ("per_destination_burst", destination_burst)):
+        if got < 1:
+            raise read.fail(f"{field}.{name}", f"expected a number >= 1 (a smaller bucket never sends); got {got!r}")
+    per_destination = default.per_destination_per_s
+    if "per_destination_per_minute" in values:
+        got = values["per_destination_per_minute"]
+        per_destination = None if got is None else _rate(read, got, f"{field}.per_destination_per_minute") / 60
+    return SendLimits(
+        sms_per_s=_rate(read, values.get("sms_per_second", default.sms_per_s), f"{field}.sms_per_second"),
+        calls_per_s=_rate(read, values.get("calls_per_second", default.calls_per_s), f"{field}.calls_per_second"),
+        burst=burst,
+        per_destination_per_s=per_destination,
+        destination_burst=destination_burst,
+    )
 
 
 def _parse_rule(read: _Reader, raw: Any, field: str) -> Rule:
