@@ -19,12 +19,14 @@ from server.acklinks import ensure_link_secret
 from server.api.main import api_router
 from server.api.routes import acklinks, webhooks
 from server.config import ServerSettings
+from server.dashboard import mount_dashboard
 from server.db.session import create_schema, make_engine, make_sessionmaker
 from server.dispatch import Dispatcher
 from server.escalation import EscalationConfig, wakeups
 from server.escalation.acks import AckPublisher
 from server.escalation.scheduler import EscalationScheduler
 from server.notifiers import Notifier, make_notifier
+from server.notifiers.ratelimit import RateLimitedNotifier
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -40,9 +42,12 @@ def create_app(settings: ServerSettings, *, notifier: Notifier | None = None) ->
     settings = ensure_link_secret(settings)  # before anything keeps the settings: ack links are signed with it
     engine = make_engine(settings.database_url)
     sessions = make_sessionmaker(engine)
-    chosen = notifier if notifier is not None else make_notifier(settings)
-    dispatcher = Dispatcher(sessions=sessions, notifier=chosen, interval_s=settings.dispatch_interval_s)
     escalation = EscalationConfig.from_settings(settings)  # a bad policy file fails here, naming the field
+    chosen = notifier if notifier is not None else make_notifier(settings)
+    if notifier is None and settings.notifier != "console":
+        # A real provider's rates (policy `rate_limit.provider`): paced by the outbox, most urgent first.
+        chosen = RateLimitedNotifier(chosen, escalation.policy.send_limits)
+    dispatcher = Dispatcher(sessions=sessions, notifier=chosen, interval_s=settings.dispatch_interval_s)
     scheduler = EscalationScheduler(
         sessions=sessions, config=escalation, interval_s=settings.dispatch_interval_s, on_notifications=dispatcher.wake
     )
@@ -87,6 +92,7 @@ def create_app(settings: ServerSettings, *, notifier: Notifier | None = None) ->
     # Outside /api: what Twilio calls back, and the one-time ack links people open from an SMS.
     app.include_router(webhooks.router)
     app.include_router(acklinks.router)
+    mount_dashboard(app)  # `/` and `/dashboard/`: the operators' web page
     return app
 
 
