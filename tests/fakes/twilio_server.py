@@ -89,6 +89,7 @@ class FakeMessage:
     body: str
     status_callback: str | None
     status: str = "queued"
+    created: float = field(default_factory=time.monotonic)  # when the API created it, monotonic seconds
 
 
 @dataclass

@@ -26,6 +26,7 @@ from server.db.tables import NotificationRow
 from server.notifiers.replies import Reply, parse_reply
 from server.run import ServerThread
 from tests.fakes.twilio_server import FakeCall, FakeTwilio, twilio_signature
+from tests.server.conftest import ADMIN_HEADERS, ADMIN_TOKEN
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
@@ -57,6 +58,7 @@ def twilio_settings(tmp_path: Path, fake: FakeTwilio) -> ServerSettings:
         twilio_api_url=fake.url,
         public_base_url=PUBLIC,
         link_secret="test-link-secret-0123456789",
+        admin_token=ADMIN_TOKEN,
     )
 
 
@@ -69,7 +71,7 @@ def server(twilio_settings: ServerSettings, fake: FakeTwilio) -> Iterator[Server
 
 @pytest.fixture
 def client(server: ServerThread) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=5.0) as http:
+    with httpx.Client(base_url=server.url, timeout=5.0, headers=ADMIN_HEADERS) as http:
         yield http
 
 
