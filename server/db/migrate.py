@@ -33,6 +33,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, MetaData, create_engine, inspect, text
 from sqlalchemy.exc import OperationalError
 
+from server.db.engine import make_engine
+
 _LOGGER = logging.getLogger(__name__)
 
 MIGRATIONS_DIR: Final = Path(__file__).with_name("migrations")
@@ -261,8 +263,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "revision":
         sys.stdout.write(f"{autogenerate_revision(args.message)}\n")
         return 0
-    from server.db.session import make_engine
-
     engine = make_engine(args.database_url)
     try:
         if args.command == "upgrade":
