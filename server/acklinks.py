@@ -19,17 +19,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Final, Protocol
 
-from sqlalchemy.exc import IntegrityError
-
-from server.crud.lifecycle import LifecycleError, acknowledge
 from server.db.tables import AckTokenRow, NotificationRow
-from server.notifiers.replies import actor_of
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from server.config import ServerSettings
-    from server.db.tables import AlertRow
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -41,10 +36,6 @@ _PAYLOAD: Final = struct.Struct(">II")  # notification id, expiry in Unix second
 _MAC_BYTES: Final = 12
 _TOKEN_BYTES: Final = _PAYLOAD.size + _MAC_BYTES
 _TOKEN_CHARS: Final = 27  # base64url of 20 bytes, unpadded
-_LIFECYCLE_PAGES: Final = {
-    404: "this alert no longer exists",
-    409: "this alert was already accepted or closed; thank you",
-}
 
 
 class LinkTarget(Protocol):
@@ -130,7 +121,7 @@ def link_for(
     return f"{base_url.rstrip('/')}{LINK_PATH}/{token}"
 
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -156,38 +147,6 @@ def check_token(*, session: Session, secret: str, token: str, now: datetime | No
     moment = now if now is not None else datetime.now(UTC)
     if moment.timestamp() > expires:
         raise AckLinkError("this link has expired; reply to the SMS or call the service centre", status_code=410)
-    if session.get(AckTokenRow, _digest(token)) is not None:
+    if session.get(AckTokenRow, token_digest(token)) is not None:
         raise AckLinkError("this link was already used", status_code=410)
     return row
-
-
-def redeem(*, session: Session, secret: str, token: str, now: datetime | None = None) -> AlertRow:
-    """Spend a link: acknowledge its alert (channel "link", by its recipient) and mark it used. Commits.
-
-    Raises `AckLinkError`: 403 forged, 410 used or expired; 404 alert gone and 409 resolved (the link is
-    then left unspent); 409 also when someone else acknowledged first (the link is spent).
-    """
-    moment = now if now is not None else datetime.now(UTC)
-    row = check_token(session=session, secret=secret, token=token, now=moment)
-    notification_id, alert_id, actor = row.id, row.alert_id, actor_of(row)
-    try:
-        # The insert comes first: of two concurrent clicks, the second fails here, before acknowledging.
-        session.add(AckTokenRow(digest=_digest(token), notification_id=notification_id, used_at=moment))
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        raise AckLinkError("this link was already used", status_code=410) from None
-    try:
-        alert = acknowledge(session=session, alert_id=alert_id, actor=actor, channel=ACK_CHANNEL, now=moment)
-    except LifecycleError as exc:
-        session.rollback()
-        # Our own words, not the lifecycle's: its messages are for operators and may name people.
-        message = _LIFECYCLE_PAGES.get(exc.status_code, "this alert cannot be accepted any more")
-        raise AckLinkError(message, status_code=exc.status_code) from exc
-    session.commit()
-    if alert.acknowledged_by != actor:
-        # Someone else took it first: the link is spent (the lifecycle audited this late click), and the
-        # holder is told rather than sent on their way as well.
-        raise AckLinkError(_LIFECYCLE_PAGES[409], status_code=409)
-    _LOGGER.info("alert %s acknowledged by ack link of notification %d", alert_id, notification_id)
-    return alert

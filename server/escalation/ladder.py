@@ -16,6 +16,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from server.acklinks import link_for
 from server.crud.transitions import add_transition
 from server.db.tables import (
     AlertRow,
@@ -309,8 +310,6 @@ def notify(
                 _LOGGER.info("alert %s: less urgent messages to %s pushed back behind it", alert.id, recipient.key)
             if with_link and channel == "sms" and config.link_secret and config.link_base_url:
                 # Two-way SMS is not available everywhere (mainland China): the link works on its own.
-                from server.acklinks import link_for  # acklinks reaches the lifecycle, which reaches here
-
                 link = link_for(row, secret=config.link_secret, base_url=config.link_base_url, now=now)
                 row.body = f"{row.body} Accept: {link}"
             if slot is not None:

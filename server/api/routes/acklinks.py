@@ -14,8 +14,9 @@ from fastapi import APIRouter, Path, status
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
-from server.acklinks import LINK_PATH, AckLinkError, check_token, redeem
+from server.acklinks import LINK_PATH, AckLinkError, check_token
 from server.api.deps import DispatcherDep, SessionDep, SettingsDep
+from server.crud.acklinks import redeem
 from server.db.tables import AlertRow
 
 router = APIRouter(prefix=LINK_PATH, tags=["ack links"], include_in_schema=False)
