@@ -38,7 +38,6 @@ from server.crud.registry import (
 )
 from server.db.tables import ResponderRow
 from server.registry.kinds import ASSIGNMENTS, CONTACTS, DEVICES, HOMES, RESIDENTS, RESPONDERS, SHIFTS
-from server.registry.service import values_of
 from server.schemas.registry import (
     AssignmentIn,
     ContactIn,
@@ -47,6 +46,7 @@ from server.schemas.registry import (
     ResidentIn,
     ResponderIn,
     ShiftIn,
+    values_of,
 )
 
 _LOGGER = logging.getLogger(__name__)

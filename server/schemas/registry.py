@@ -395,3 +395,10 @@ class ImportResult(BaseModel):
     created: int
     updated: int
     dry_run: bool = False
+
+
+def values_of(model: BaseModel, *, only_set: bool = False) -> dict[str, Any]:
+    """A model's fields as column values (a patch's: those it sets); secrets are unwrapped only here."""
+    names = model.model_fields_set if only_set or isinstance(model, Patch) else type(model).model_fields
+    values = {name: getattr(model, name) for name in names}
+    return {name: value.get_secret_value() if isinstance(value, SecretStr) else value for name, value in values.items()}

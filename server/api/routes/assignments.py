@@ -8,8 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from server.api.deps import OperatorDep, SessionDep, StaffDep
-from server.registry.kinds import ASSIGNMENTS
-from server.registry.service import (
+from server.api.registry import (
     Limit,
     Offset,
     RecordKey,
@@ -19,6 +18,7 @@ from server.registry.service import (
     read_one,
     update_one,
 )
+from server.registry.kinds import ASSIGNMENTS
 from server.schemas.registry import AssignmentIn, AssignmentPatch, AssignmentPublic
 
 router = APIRouter(prefix="/assignments", tags=["registry"])

@@ -9,8 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from server.api.deps import ReaderDep, SessionDep
-from server.registry.kinds import DEVICES
-from server.registry.service import (
+from server.api.registry import (
     InstallerDep,
     Limit,
     Offset,
@@ -21,6 +20,7 @@ from server.registry.service import (
     read_one,
     update_one,
 )
+from server.registry.kinds import DEVICES
 from server.schemas.registry import DeviceIn, DevicePatch, DevicePublic, DeviceType
 
 router = APIRouter(prefix="/devices", tags=["registry"])

@@ -11,8 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 
 from server.api.deps import ReaderDep, SessionDep
-from server.registry.kinds import HOMES
-from server.registry.service import (
+from server.api.registry import (
     InstallerDep,
     Limit,
     Offset,
@@ -22,6 +21,7 @@ from server.registry.service import (
     update_one,
     upsert_one,
 )
+from server.registry.kinds import HOMES
 from server.schemas import HomeIn, HomePublic
 from server.schemas.registry import HomePatch
 

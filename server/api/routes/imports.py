@@ -13,9 +13,9 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 
 from server.api.deps import EscalationDep, OperatorDep, SessionDep
+from server.api.registry import http_error
 from server.crud.registry import RegistryError
 from server.registry.csv_import import MAX_IMPORT_BYTES, MAX_REPORTED_ERRORS, CsvImportError, import_csv
-from server.registry.service import http_error
 from server.schemas.registry import ImportKind, ImportResult
 
 router = APIRouter(prefix="/import", tags=["registry"])

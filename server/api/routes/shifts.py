@@ -9,8 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from server.api.deps import EscalationDep, OperatorDep, SessionDep, StaffDep
-from server.registry.kinds import SHIFTS
-from server.registry.service import (
+from server.api.registry import (
     Limit,
     Offset,
     RecordKey,
@@ -20,6 +19,7 @@ from server.registry.service import (
     read_one,
     update_one,
 )
+from server.registry.kinds import SHIFTS
 from server.schemas.registry import ShiftIn, ShiftPatch, ShiftPublic
 
 router = APIRouter(prefix="/shifts", tags=["registry"])

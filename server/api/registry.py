@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Path, Query, status
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from server.api.deps import forbid_unless_sees, require
@@ -29,7 +29,7 @@ from server.crud.registry import (
     update_record,
     upsert_record,
 )
-from server.schemas.registry import Patch
+from server.schemas.registry import Patch, values_of
 
 
 def http_error(exc: RegistryError) -> HTTPException:
@@ -39,13 +39,6 @@ def http_error(exc: RegistryError) -> HTTPException:
     else:
         detail = exc.message
     return HTTPException(exc.status_code, detail=detail)
-
-
-def values_of(model: BaseModel, *, only_set: bool = False) -> dict[str, Any]:
-    """A model's fields as column values (a patch's: those it sets); secrets are unwrapped only here."""
-    names = model.model_fields_set if only_set or isinstance(model, Patch) else type(model).model_fields
-    values = {name: getattr(model, name) for name in names}
-    return {name: value.get_secret_value() if isinstance(value, SecretStr) else value for name, value in values.items()}
 
 
 def read_one(*, session: Session, principal: Principal, kind: Kind, record_id: Any) -> Any:
