@@ -33,9 +33,22 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _cmd_server(args: argparse.Namespace) -> int:
     from server.config import ServerSettings
+    from server.db.migrate import MigrationError, upgrade
+    from server.db.session import make_engine
     from server.run import serve
 
-    serve(ServerSettings.from_env(host=args.host, port=args.port, database_url=args.database_url))
+    settings = ServerSettings.from_env(host=args.host, port=args.port, database_url=args.database_url)
+    # Migrate before the HTTP server starts, so a database that cannot be adopted is one clear line,
+    # not the tail of uvicorn's startup traceback (the app's own start-up migration is then a no-op).
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+    except MigrationError as exc:
+        print(f"homesafe server: database {engine.url.render_as_string()}: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    serve(settings)
     return 0
 
 
