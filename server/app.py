@@ -43,7 +43,7 @@ def create_app(settings: ServerSettings, *, notifier: Notifier | None = None) ->
     engine = make_engine(settings.database_url)
     sessions = make_sessionmaker(engine)
     escalation = EscalationConfig.from_settings(settings)  # a bad policy file fails here, naming the field
-    chosen = notifier if notifier is not None else make_notifier(settings)
+    chosen = notifier if notifier is not None else make_notifier(settings, limits=escalation.policy.send_limits)
     if notifier is None and settings.notifier != "console":
         # A real provider's rates (policy `rate_limit.provider`): paced by the outbox, most urgent first.
         chosen = RateLimitedNotifier(chosen, escalation.policy.send_limits)

@@ -19,7 +19,7 @@ from twilio.rest import Client
 from twilio.twiml.voice_response import VoiceResponse
 
 from server.notifiers.errors import NotifierError
-from server.notifiers.ratelimit import TokenBucket
+from server.notifiers.ratelimit import SendLimits, TokenBucket
 
 if TYPE_CHECKING:
     from twilio.http import HttpClient
@@ -144,8 +144,12 @@ class TwilioNotifier:
         self._call_bucket = TokenBucket(rate_per_s=calls_per_s, burst=burst)
 
     @classmethod
-    def from_settings(cls, settings: ServerSettings) -> TwilioNotifier:
-        """The notifier the settings describe; a missing setting is named with its environment variable."""
+    def from_settings(cls, settings: ServerSettings, *, limits: SendLimits | None = None) -> TwilioNotifier:
+        """The notifier the settings describe; a missing setting is named with its environment variable.
+
+        `limits` are the policy's provider rates: the outbox already paces sends at them (most urgent
+        first), and this notifier's own pacing must agree, or it would hold back what the outbox released.
+        """
         required = {
             "twilio_account_sid": settings.twilio_account_sid,
             "twilio_auth_token": settings.twilio_auth_token,
@@ -164,6 +168,11 @@ class TwilioNotifier:
             str(settings.twilio_from),
             str(settings.public_base_url),
             http_client=http_client,
+            **(
+                {}
+                if limits is None
+                else {"messages_per_s": limits.sms_per_s, "calls_per_s": limits.calls_per_s, "burst": limits.burst}
+            ),
         )
 
     def send(self, *, to: str, channel: str, body: str, notification_id: int | None = None) -> str:

@@ -15,7 +15,7 @@ from twilio.base.exceptions import TwilioRestException
 
 from server.config import ServerSettings
 from server.notifiers import NotifierError, make_notifier
-from server.notifiers.ratelimit import TokenBucket
+from server.notifiers.ratelimit import SendLimits, TokenBucket
 from server.notifiers.twilio import RebasedHttpClient, TwilioNotifier, sms_segments
 from tests.fakes.twilio_server import FakeTwilio
 
@@ -179,6 +179,24 @@ def test_settings_select_twilio_pointed_at_the_api_url(fake: FakeTwilio) -> None
     assert notifier.name == "twilio"
     assert [message.to for message in fake.messages] == [TO]
     assert AUTH_TOKEN not in repr(settings)
+
+
+def test_policy_send_limits_set_the_notifiers_own_pacing(fake: FakeTwilio) -> None:
+    """A short code's 30 SMS a second in the policy must not be held to a long code's 1 by the notifier."""
+    settings = ServerSettings(
+        notifier="twilio",
+        twilio_account_sid=ACCOUNT_SID,
+        twilio_auth_token=AUTH_TOKEN,
+        twilio_from=FROM,
+        twilio_api_url=fake.url,
+        public_base_url=PUBLIC,
+    )
+    notifier = make_notifier(settings, limits=SendLimits(sms_per_s=30.0, calls_per_s=5.0, burst=2.0))
+    started = time.monotonic()
+    for number in range(12):
+        notifier.send(to=TO, channel="sms", body=f"SOS {number}", notification_id=number + 1)
+    assert time.monotonic() - started < 3.0, "12 SMS at 30/s take well under a second of pacing, not 10 s"
+    assert len(fake.messages) == 12
 
 
 def test_twilio_is_configured_from_the_environment(monkeypatch: pytest.MonkeyPatch, fake: FakeTwilio) -> None:
