@@ -82,9 +82,9 @@ def ensure() -> int:
     """Make sure browser tests can run; print which Chromium they will use."""
     binary = find_chromium() or (find_chromium() if _install_debian_package() else None)
     if binary is None:
-        print(f"no Chromium for the browser tests: install Debian's `chromium` or set {ENV_BINARY}",
-              file=sys.stderr)
-        return 1
+        print(f"no Chromium for the browser tests: install Debian's `chromium` or set {ENV_BINARY}; "
+              "they will be skipped (under CI=true they fail)", file=sys.stderr)
+        return 1 if os.environ.get("CI") == "true" else 0
     print(f"chromium for browser tests: {binary}", file=sys.stderr)
     return 0
 
