@@ -15,6 +15,11 @@ _ALERT_TYPE = {"INACTIVITY": AlertType.INACTIVITY, "NOT_UP": AlertType.NOT_UP,
                "BED_EXIT_NO_RETURN": AlertType.BED_EXIT_NO_RETURN}
 
 
+# ambient_kind's answer for the kinds that do not depend on the device's role (the door's does).
+_AMBIENT_NAME = {EventKind.MOTION: EventKind.MOTION.value, EventKind.PRESENCE: EventKind.PRESENCE.value,
+                 EventKind.BED: EventKind.BED.value}
+
+
 def ambient_kind(event: Event) -> str:
     """The monitor's vocabulary for a canonical event (the front door marks outings)."""
     if event.kind is EventKind.DOOR:
@@ -44,9 +49,18 @@ class Inactivity:
         return self._monitor
 
     def on_event(self, event: Event, raised_at: float) -> list[Alert]:
-        if not isinstance(event.value, bool):
+        # Three in four events of a city reach this; the usual answer is no alarm, made without extra calls.
+        value = event.value
+        if not isinstance(value, bool):
             return []
-        alarms = self._ensure().on_event(event.ts, event.device, ambient_kind(event), int(event.value))
+        monitor = self._monitor
+        if monitor is None:
+            monitor = self._ensure()
+        kind = _AMBIENT_NAME.get(event.kind)
+        alarms = monitor.on_event(event.ts, event.device, kind if kind is not None else ambient_kind(event),
+                                  int(value))
+        if not alarms:
+            return []
         return [self._alert(alarm, raised_at) for alarm in alarms]
 
     def on_tick(self, now: float, raised_at: float) -> list[Alert]:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from models.base import check_state_header
-from models.inactivity.profile import AWAY, KINDS, InactivityProfile, local_hour
+from models.inactivity.profile import AWAY, DAY_S, KINDS, InactivityProfile, local_hour
 
 STATE_KIND = "homesafe.models.inactivity.InactivityMonitor"
 FORMAT_VERSION = 1
@@ -41,6 +41,7 @@ NOT_UP = "NOT_UP"
 BED_EXIT_NO_RETURN = "BED_EXIT_NO_RETURN"
 ALARM_TYPES = (INACTIVITY, NOT_UP, BED_EXIT_NO_RETURN)
 _NONE: list[InactivityAlarm] = []
+_NUMBER = (bool, int, float)  # isinstance(value, bool | int | float), without building the union per event
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,12 +105,13 @@ class InactivityMonitor:
             return self.on_tick(ts)
         if not sensor:
             raise ValueError(f"a {kind} event needs a sensor id")
-        if not (isinstance(value, bool | int | float) and value in (0, 1)):
+        if not (isinstance(value, _NUMBER) and value in (0, 1)):
             raise ValueError(f"expected value 0/1 (off/on, closed/open, empty/occupied) for a {kind} event, "
                              f"got {value!r}")
-        alarms = self._due(ts, inclusive=False) if self._clock is not None and ts > self._clock else _NONE
-        self.profile._observe(ts, sensor, kind, value)
-        if self._clock is None or ts > self._clock:
+        clock = self._clock
+        alarms = self._due(ts, inclusive=False) if clock is not None and ts > clock else _NONE
+        self.profile._step(ts, sensor, kind, int(value))  # validated above: skip `_observe`'s second check
+        if clock is None or ts > clock:  # (_due does not move the clock)
             self._clock = ts
         return alarms
 
@@ -135,7 +137,7 @@ class InactivityMonitor:
     def _due(self, now: float, *, inclusive: bool) -> list[InactivityAlarm]:
         alarms: list[InactivityAlarm] = []
         while True:
-            found = self._next()
+            found = self._next(now)
             if found is None:
                 return alarms
             deadline, kind, detail = found
@@ -143,34 +145,53 @@ class InactivityMonitor:
                 return alarms
             alarms.append(self._fire(deadline, kind, detail))
 
-    def _next(self) -> tuple[float, str, Any] | None:
-        prof, st = self.profile, self.profile.state_
+    def _next(self, horizon: float | None = None) -> tuple[float, str, Any] | None:
+        """The earliest armed (deadline, type, detail); with `horizon`, a NOT_UP surely later than it is left out.
+
+        `_due` only needs what falls due by `horizon`: the exact NOT_UP deadline (most of the per-event work)
+        is computed only when that morning's earliest possible one is not past it.
+        """
+        st = self.profile.state_
         best: tuple[float, str, Any] | None = None
-        if st.last_act is not None and self._fired_silence != st.last_act:
-            best = (st.last_act + st.limit, INACTIVITY, None)
+        last_act = st.last_act
+        if last_act is not None and self._fired_silence != last_act:
+            best = (last_act + st.limit, INACTIVITY, None)
         if st.exit_ts is not None and not st.beds and self._fired_exit != st.exit_ts:
             deadline = st.exit_ts + st.exit_limit
             if best is None or deadline < best[0]:
                 best = (deadline, BED_EXIT_NO_RETURN, None)
-        found = self._not_up(prof, st)
+        found = self._not_up(self.profile, st, horizon)
         if found is not None and (best is None or found[0] < best[0]):
-            best = (found[0], NOT_UP, found[1])
+            best = (found[0], NOT_UP, found)
         return best
 
-    def _not_up(self, prof: InactivityProfile, st: Any) -> tuple[float, dict[str, Any]] | None:
-        """(deadline, details) of the next NOT_UP that can fall due, given the state now."""
-        if st.away or st.last_act is None or self._clock is None or self._fired_silence == st.last_act:
+    def _not_up(self, prof: InactivityProfile, st: Any,
+                horizon: float | None = None) -> tuple[float, int, float, float, float | None] | None:
+        """(deadline, mday, up_hour_high, rest_hours_high, rest_since) of the next NOT_UP that can fall due.
+
+        Asked at every event, so `mday`, `morning_start` and `local_hour` are inlined (same arithmetic) and
+        the details stay a tuple: `_fire` makes the evidence dict, once per alarm.
+        """
+        last_act = st.last_act
+        clock = self._clock
+        if st.away or last_act is None or clock is None or self._fired_silence == last_act:
             return None
         rules = prof.prior_["rules"]
-        clock = self._clock
-        first = prof.mday(clock)
+        offset = prof.utc_offset_s
+        morning_s = rules["morning_start_h"] * 3600.0
+        first = int((clock + offset - morning_s) // DAY_S)
         for mday in (first, first + 1):
             if mday <= self._fired_mday or st.up_mday >= mday:
                 continue
-            opens = prof.morning_start(mday)
+            opens = mday * DAY_S + morning_s - offset
+            if horizon is not None and horizon < min(opens + rules["min_not_up_h"] * 3600.0,
+                                                     opens + rules["morning_span_h"] * 3600.0):
+                # This morning's deadline is at least that (clamped below), and a later morning's later still;
+                # it can only become `clock` when past it, and clock <= horizon: nothing here is due.
+                return None
             if st.first_ts is None or st.first_ts >= opens:
                 continue  # the night was not watched
-            home = True if st.last_act < opens else (st.w0_mday == mday and st.w0_home)
+            home = True if last_act < opens else (st.w0_mday == mday and st.w0_home)
             if not home:
                 continue
             if st.cand is not None and st.cand_mday == mday and not st.beds:
@@ -179,8 +200,8 @@ class InactivityMonitor:
             deadline = opens + (up_hi - rules["morning_start_h"]) * 3600.0
             rest = st.night_start
             if rest is None:
-                hour = local_hour(st.last_act, prof.utc_offset_s)
-                rest = st.last_act if (hour >= 18 or hour < 6) else None
+                hour = ((last_act + offset) % DAY_S) / 3600.0
+                rest = last_act if (hour >= 18 or hour < 6) else None
             rest_hi = prof.rest_hours_high()
             if rest is not None:
                 deadline = max(deadline, rest + rest_hi * 3600.0)
@@ -190,8 +211,7 @@ class InactivityMonitor:
                 if clock >= latest:
                     continue
                 deadline = clock  # became due by what the last event changed: now, not earlier
-            return deadline, {"mday": mday, "up_hour_high": round(up_hi, 3), "rest_hours_high": round(rest_hi, 3),
-                              "rest_since": rest}
+            return deadline, mday, up_hi, rest_hi, rest
         return None
 
     def _fire(self, deadline: float, kind: str, detail: Any) -> InactivityAlarm:
@@ -209,8 +229,10 @@ class InactivityMonitor:
                     "silence_s": round(deadline - st.last_act, 1),
                     "hour": round(local_hour(st.last_act, offset), 2), "in_bed": bool(st.beds)}
         if kind == NOT_UP:
-            self._fired_mday = detail.pop("mday")
-            evidence.update(detail)
+            _, self._fired_mday, up_hi, rest_hi, rest = detail
+            evidence["up_hour_high"] = round(up_hi, 3)
+            evidence["rest_hours_high"] = round(rest_hi, 3)
+            evidence["rest_since"] = rest
             evidence["deadline_hour"] = round(local_hour(deadline, offset), 2)
         else:
             evidence["threshold_s"] = round(st.limit, 1)

@@ -37,7 +37,7 @@ import numpy as np
 
 from models.base import check_is_fitted, check_state_header
 from models.inactivity.prior import N_BINS, check_prior, load_prior
-from models.inactivity.stats import Belief, add_obs, decay, pack, rounded, unpack
+from models.inactivity.stats import MIN_DOF, STAT_DECIMALS, Belief, add_obs, decay, pack, rounded, t_ppf, unpack
 
 STATE_KIND = "homesafe.models.inactivity.InactivityProfile"
 FORMAT_VERSION = 1
@@ -207,6 +207,9 @@ class InactivityProfile:
         self.n_days_seen_ = 0
         self.n_events_seen_ = 0
         self._reset_cache()
+        # What depends on the prior alone (prior beliefs, home_threshold's constants): shared by every home on
+        # the shipped prior, so a gateway's new homes start with it computed.
+        self._fixed: dict[Any, Any] = _shared_fixed(prior) if self.prior is None else {}
 
     def _reset_cache(self) -> None:
         self._cache: dict[Any, Any] = {}
@@ -224,11 +227,17 @@ class InactivityProfile:
             if not sensor:
                 raise ValueError(f"a {kind} event needs a sensor id")
             v = _value(kind, value)
+        return self._step(ts, sensor, kind, v)
+
+    def _step(self, ts: float, sensor: str, kind: str, v: int) -> bool:
+        """`_observe` after validation: the monitor validates once and calls this directly (hot path)."""
         st = self.state_
         self.n_events_seen_ += 1
         if st.first_ts is None:
             st.first_ts = ts
-        self._new_day(ts)
+        day = st.day
+        if day is None or int((ts + self.utc_offset_s) // DAY_S) > day:
+            self._new_day(ts)  # only at a local midnight: skip the call on the other events of the day
         if st.now is None or ts > st.now:
             st.now = ts
         if kind == "heartbeat":
@@ -273,7 +282,7 @@ class InactivityProfile:
                 self._learn_away(silence)
             else:
                 self._learn_silence(silence, prev_act, st.ctx_sensor, st.ctx_kind)
-                start_h = local_hour(prev_act, self.utc_offset_s)
+                start_h = ((prev_act + self.utc_offset_s) % DAY_S) / 3600.0  # local_hour, inlined
                 if (st.night_start is None and silence >= rules["rest_min_s"]
                         and (start_h >= 18 or start_h < 6)):
                     st.night_start = prev_act
@@ -305,14 +314,15 @@ class InactivityProfile:
         # The threshold is fixed when the silence begins: what is learned later (a new day's forgetting)
         # never moves a deadline into the past.
         st.limit = self.away_threshold() if st.away else self.home_threshold(
-            st.ctx_sensor, st.ctx_kind, int(local_hour(ts, self.utc_offset_s)))
+            st.ctx_sensor, st.ctx_kind, int(((ts + self.utc_offset_s) % DAY_S) / 3600.0))
 
     def _routine(self, ts: float, kind: str, v: int, was_away: bool, departure: bool) -> None:
         """Getting up, the night's rest and night-time bed exits (after the activity at `ts`)."""
         st = self.state_
         rules = self.prior_["rules"]
-        hour = local_hour(ts, self.utc_offset_s)
-        mday = self.mday(ts)
+        local = ts + self.utc_offset_s
+        hour = (local % DAY_S) / 3600.0  # local_hour and mday, inlined
+        mday = int((local - rules["morning_start_h"] * 3600.0) // DAY_S)
         if mday != st.w0_mday:
             st.w0_mday, st.w0_home = mday, not was_away
         in_bed = bool(st.beds)
@@ -361,27 +371,30 @@ class InactivityProfile:
 
     def _learn_silence(self, silence: float, start: float, sensor_key: str, kind_key: str) -> None:
         """Count a silence at home in its context; one longer than u also teaches the tail."""
+        # Every activity lands here: `rounded` is inlined (round(x, STAT_DECIMALS) + 0.0) to save the calls.
         stats, rules = self.stats_, self.prior_["rules"]
         u = self.prior_["base_silence_s"]
-        hour = int(local_hour(start, self.utc_offset_s))
+        hour = int(((start + self.utc_offset_s) % DAY_S) / 3600.0)
         kb, sb = KIND_STATS * (hour // 2), SENSOR_STATS * (hour // 4)
         long = silence > u
-        x = math.log(min(silence, rules["learn_cap_s"]) / u) if long else 0.0
+        capped = min(silence, rules["learn_cap_s"])
+        x = math.log(capped / u) if long else 0.0
         residual = x - self._kind_belief(kind_key, hour // 2).mean if long else 0.0
-        cells = stats["kinds"].get(kind_key)
+        kinds = stats["kinds"]
+        cells = kinds.get(kind_key)
         if cells is None:
-            cells = stats["kinds"][kind_key] = [0.0] * (KIND_STATS * N_BINS)
-        cells[kb] = rounded(cells[kb] + 1.0)
+            cells = kinds[kind_key] = [0.0] * (KIND_STATS * N_BINS)
+        cells[kb] = round(cells[kb] + 1.0, STAT_DECIMALS) + 0.0
         sensors = stats["sensors"]
         shift = sensors.get(sensor_key)
         if shift is None:
             if len(sensors) >= MAX_SENSORS:
                 del sensors[min(sensors, key=lambda k: sum(sensors[k][0::SENSOR_STATS]))]
             shift = sensors[sensor_key] = [0.0] * (SENSOR_STATS * SENSOR_BINS)
-        shift[sb] = rounded(shift[sb] + 1.0)
+        shift[sb] = round(shift[sb] + 1.0, STAT_DECIMALS) + 0.0
         rate = stats["rate"]
-        rate[0] = rounded(rate[0] + 1.0)
-        rate[2] = rounded(rate[2] + min(silence, rules["learn_cap_s"]) / DAY_S)
+        rate[0] = round(rate[0] + 1.0, STAT_DECIMALS) + 0.0
+        rate[2] = round(rate[2] + capped / DAY_S, STAT_DECIMALS) + 0.0
         if long:
             seg = cells[kb + 1:kb + 4]
             add_obs(seg, x)
@@ -466,11 +479,17 @@ class InactivityProfile:
         key = ("k", kind_key, kbin)
         belief = self._cache.get(key)
         if belief is None:
-            row, weights = self._row(kind_key), self.prior_["weights"]
-            prior = Belief(float(row["mean"][kbin]), float(row["sd"][kbin]), float(weights["kind_mean"]),
-                           float(weights["kind_dof"]))
-            _, n, s1, s2 = self._kind_cells(kind_key, kbin)
-            belief = self._cache[key] = prior.update(n, s1, s2)
+            prior = self._fixed.get(key)
+            if prior is None:
+                row, weights = self._row(kind_key), self.prior_["weights"]
+                prior = self._fixed[key] = Belief(float(row["mean"][kbin]), float(row["sd"][kbin]),
+                                                  float(weights["kind_mean"]), float(weights["kind_dof"]))
+            if kind_key in self.stats_["kinds"]:
+                _, n, s1, s2 = self._kind_cells(kind_key, kbin)
+                belief = prior.update(n, s1, s2)
+            else:
+                belief = prior  # no cells: _kind_cells is all zeros, and update() of nothing is the prior itself
+            self._cache[key] = belief
         return belief
 
     def _long_prob(self, sensor_key: str, kind_key: str, hour: int) -> float:
@@ -523,11 +542,65 @@ class InactivityProfile:
         return tail.quantile(1.0 - conditional, extra)
 
     def home_threshold(self, sensor_key: str, kind_key: str, hour: int) -> float:
-        """Seconds of silence at home after context (sensor_key, kind_key) begun at local `hour` (0-23)."""
-        rules = self.prior_["rules"]
-        x = self._threshold_x(sensor_key, kind_key, hour, self.silence_p())
-        seconds = self.prior_["base_silence_s"] * math.exp(min(x, 50.0))
-        return min(max(seconds, rules["min_threshold_s"]), rules["max_threshold_s"])
+        """Seconds of silence at home after context (sensor_key, kind_key) begun at local `hour` (0-23).
+
+        Every activity at home asks this, so it is `_threshold_x` fused by hand, with the same arithmetic in
+        the same order (identical floats): the tail is cached like the beliefs it is made of, and
+        `_long_prob` (which moves with every silence) is recomputed with its kernel loops unrolled.
+        """
+        cache = self._cache
+        key = ("t", sensor_key, kind_key, hour)
+        tail = cache.get(key)
+        if tail is None:
+            belief = self._kind_belief(kind_key, hour // 2)
+            kind_var = belief.sd * belief.sd
+            shift, shift_var = self._sensor_shift(sensor_key, hour, kind_var)
+            tail = (belief.mean + shift, max(belief.dof, MIN_DOF),
+                    math.sqrt(kind_var * (1.0 + 1.0 / belief.kappa) + shift_var))
+            if sensor_key in self.stats_["sensors"]:  # _sensor_shift caches only then: so do we
+                cache[key] = tail
+        consts = self._fixed.get(_CONSTS)
+        if consts is None:
+            consts = self._fixed[_CONSTS] = self._threshold_constants()
+        m_kind, m_sensor, pseudo, prior_silences, share, base, lowest, highest = consts
+        # _long_prob, inlined; m_kind * the prior's P(long) per bin is the prior's alone: computed once.
+        long_prior = self._fixed.get(kind_key)
+        if long_prior is None:
+            row = self._row(kind_key)["long"]
+            long_prior = self._fixed[kind_key] = [m_kind * float(row[b]) for b in range(N_BINS)]
+        kbin = hour // 2
+        cells = self.stats_["kinds"].get(kind_key)
+        if cells is None:
+            n_all = n_long = 0.0
+        else:
+            lo, mid, hi = KIND_STATS * ((kbin - 1) % N_BINS), KIND_STATS * kbin, KIND_STATS * ((kbin + 1) % N_BINS)
+            n_all = 0.0 + KERNEL * cells[lo] + cells[mid] + KERNEL * cells[hi]
+            n_long = 0.0 + KERNEL * cells[lo + 1] + cells[mid + 1] + KERNEL * cells[hi + 1]
+        long_prob = (long_prior[kbin] + n_long) / (m_kind + n_all)
+        cells = self.stats_["sensors"].get(sensor_key)
+        if cells is not None:
+            sbin = hour // 4
+            lo, mid, hi = (SENSOR_STATS * ((sbin - 1) % SENSOR_BINS), SENSOR_STATS * sbin,
+                           SENSOR_STATS * ((sbin + 1) % SENSOR_BINS))
+            n_all = 0.0 + SENSOR_KERNEL * cells[lo] + cells[mid] + SENSOR_KERNEL * cells[hi]
+            n_long = 0.0 + SENSOR_KERNEL * cells[lo + 1] + cells[mid + 1] + SENSOR_KERNEL * cells[hi + 1]
+            long_prob = (m_sensor * long_prob + n_long) / (m_sensor + n_all)
+        # silence_p and _share_p, inlined.
+        n_all, _, days = self.stats_["rate"]
+        rate = (n_all + prior_silences) / (days + pseudo)
+        p = min(max(self.false_alarm_rate * share / (30.0 * max(rate, 1e-3)), 1e-9), 0.2)
+        conditional = min(p / max(long_prob, 1e-12), 0.5)
+        x = tail[0] + t_ppf(1.0 - conditional, tail[1]) * tail[2]
+        return min(max(base * math.exp(min(x, 50.0)), lowest), highest)
+
+    def _threshold_constants(self) -> tuple[Any, ...]:
+        """The prior's numbers `home_threshold` reads, as it reads them (float() where it converts, else as is)."""
+        prior = self.prior_
+        weights, rules = prior["weights"], prior["rules"]
+        pseudo = float(prior["silence_pseudo_days"])
+        return (float(weights["long_kind"]), float(weights["long_sensor"]), pseudo,
+                float(prior["silences_per_day"]) * pseudo, float(prior["shares"]["INACTIVITY"]),
+                prior["base_silence_s"], rules["min_threshold_s"], rules["max_threshold_s"])
 
     def away_threshold(self) -> float:
         """Seconds of absence (after a departure through the front door) that are implausible here.
@@ -689,6 +762,18 @@ class InactivityProfile:
     def from_json(cls, text: str, *, prior: dict[str, Any] | None = None) -> InactivityProfile:
         """Rebuild from `to_json` text (with its prior; None: the shipped one)."""
         return cls.from_dict(json.loads(text), prior=prior)
+
+
+_SHARED: dict[int, tuple[dict[str, Any], dict[Any, Any]]] = {}
+_CONSTS = ("consts",)  # the key of `_threshold_constants` in a profile's `_fixed`
+
+
+def _shared_fixed(prior: dict[str, Any]) -> dict[Any, Any]:
+    """The prior-only cache of every profile on this (shipped, read-only, parsed once) prior."""
+    found = _SHARED.get(id(prior))
+    if found is None or found[0] is not prior:
+        found = _SHARED[id(prior)] = (prior, {})
+    return found[1]
 
 
 def _iter_events(events: Iterable[Any]) -> Iterable[Event]:
