@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import JSON, ColumnElement, Select, select
@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 
 from gateway.protocol.topics import shard_of
 from server.db.tables import HomeRow, ResponderRow
-from server.escalation.recipients import on_duty_responders
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -86,12 +85,17 @@ def get_record(*, session: Session, kind: Kind, record_id: Any) -> Any:
     return row
 
 
+def home_community(*, session: Session, home_id: str) -> str | None:
+    """The community of a registered home, `None` for a home not in the registry."""
+    return session.scalar(select(HomeRow.community).where(HomeRow.id == home_id))
+
+
 def community_of(*, session: Session, kind: Kind, row: Any) -> str | None:
     """The community a record belongs to, which decides who may see it."""
     if kind.scope == "community":
         return row.community
     if kind.scope == "home":
-        return session.scalar(select(HomeRow.community).where(HomeRow.id == row.home))
+        return home_community(session=session, home_id=row.home)
     return session.scalar(select(ResponderRow.community).where(ResponderRow.id == row.responder_id))
 
 
@@ -241,11 +245,3 @@ def add_responder(*, session: Session, name: str, phone: str, community: str, on
     session.add(responder)
     session.commit()
     return responder
-
-
-def on_duty_phones(*, session: Session, home_id: str, now: datetime | None = None) -> list[str] | None:
-    """Phones of the responders on duty for a home now (each once); `None` if the home is not registered."""
-    if session.get(HomeRow, home_id) is None:
-        return None
-    found = on_duty_responders(session=session, home_id=home_id, now=now or datetime.now(UTC))
-    return list(dict.fromkeys(recipient.phone for recipient in found))

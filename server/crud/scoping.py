@@ -15,11 +15,6 @@ from server.crud.alerts import list_alerts
 from server.db.tables import AlertRow, HomeRow
 
 
-def home_community(*, session: Session, home_id: str) -> str | None:
-    """The community of a registered home, `None` for a home not in the registry."""
-    return session.scalar(select(HomeRow.community).where(HomeRow.id == home_id))
-
-
 def list_alerts_in(
     *, session: Session, limit: int, communities: Collection[str] | None, home: str | None = None
 ) -> Sequence[AlertRow]:

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row, select
 
+from server.crud.registry import home_community
 from server.db.tables import (
     ContactRow,
-    HomeRow,
     OnCallShiftRow,
     ResidentRow,
     ResponderRow,
@@ -88,7 +88,7 @@ def _on_call(session: Session, rows: Sequence[Row[Any]], now: datetime) -> list[
 
 def on_duty_responders(*, session: Session, home_id: str, now: datetime | None = None) -> list[Recipient]:
     """Responders of the home's community on duty at `now`, in call-list order; none for an unregistered home."""
-    community = session.scalar(select(HomeRow.community).where(HomeRow.id == home_id))
+    community = home_community(session=session, home_id=home_id)
     if community is None:
         return []
     rows = session.execute(

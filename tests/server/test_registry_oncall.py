@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from server.crud.registry import on_duty_phones
 from server.db.session import create_schema, make_engine, make_sessionmaker
 from server.db.tables import HomeRow, OnCallShiftRow, ResidentRow, ResponderRow, VisitorAssignmentRow
 from server.escalation.policy import CATEGORIES
@@ -149,8 +148,9 @@ def test_on_duty_responders_honour_their_shifts(sessions: sessionmaker[Session])
         first = recipients_for("on_duty_responder", session=session, home_id="h1", reached=(), numbers=numbers,
                                now=monday_night)
         assert [r.key for r in first] == [f"responder:{night.id}"]
-        assert on_duty_phones(session=session, home_id="h1", now=monday_noon) == ["+8613800000001", "+8613800000004"]
-        assert on_duty_phones(session=session, home_id="nowhere") is None
+        phones = [r.phone for r in on_duty_responders(session=session, home_id="h1", now=monday_noon)]
+        assert phones == ["+8613800000001", "+8613800000004"]
+        assert on_duty_responders(session=session, home_id="nowhere", now=monday_noon) == []
 
 
 def test_assigned_visitor_off_shift_is_not_reached(sessions: sessionmaker[Session]) -> None:

@@ -18,7 +18,8 @@ from server.auth import Principal, Role
 from server.crud.alerts import get_alert
 from server.crud.audit import record
 from server.crud.lifecycle import LifecycleError, acknowledge, resolve, timeline
-from server.crud.scoping import home_community, list_alerts_in
+from server.crud.registry import home_community
+from server.crud.scoping import list_alerts_in
 from server.db.tables import AlertRow
 from server.schemas import AckIn, AlertDetail, AlertPublic, ResolveIn, TimelineEntry
 
